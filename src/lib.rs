@@ -1,1 +1,99 @@
-pub fn placeholder() {}
+//! libsandbox: runs a program's `main` inside namespaces, a new root filesystem, a cgroup
+//! and a seccomp filter described by a TOML policy.
+//!
+//! Architecture (one module per kernel facility, named after its man page):
+//! - `policy`      the TOML contract, parsed and resolved (no kernel types)
+//! - `host`        host facts, probed once
+//! - `plan`        policy + host facts -> the ordered steps of each process (pure)
+//! - `process`     monitor (P0) / init (P1) / app (P2), and the loop that runs steps
+//! - `userns`, `namespaces`, `rootfs`, `net`, `uts`, `rlimit`, `caps`, `fds`, `env`:
+//!   one facility each
+//! - `sys`         the only module with `unsafe`
+//! - `error`, `log` errors (typed until printed) and `SANDBOX_LOG` diagnostics
+//!
+//! The `__libc_start_main` hook is not here: it lives in the `preload/` crate, the only
+//! one built into libsandbox.so.
+#![deny(unsafe_code)]
+
+pub mod error;
+#[macro_use]
+pub mod log;
+pub mod caps;
+pub mod env;
+pub mod fds;
+pub mod host;
+pub mod namespaces;
+pub mod net;
+pub mod plan;
+pub mod policy;
+pub mod process;
+pub mod rlimit;
+pub mod rootfs;
+pub mod sys;
+pub mod userns;
+pub mod uts;
+
+use error::{Facility, SetupError};
+use policy::{Caller, Policy};
+
+/// Environment variable naming the policy file.
+pub const POLICY_VAR: &str = "SANDBOX_POLICY";
+pub const LOG_VAR: &str = "SANDBOX_LOG";
+
+/// Load the policy named by `SANDBOX_POLICY` (the built-in one when unset).
+pub fn load_policy(policy_path: Option<&str>, caller: &Caller) -> Result<Policy, SetupError> {
+    let policy = match policy_path {
+        None => Policy::builtin(caller),
+        Some("") => {
+            return Err(SetupError::reason(Facility::Policy, "SANDBOX_POLICY", "is set but empty")
+                .hint("unset it to use the built-in default policy, or name a policy file"))
+        }
+        Some(path) => Policy::from_file(path, caller).map_err(|e| {
+            let what = match e.line {
+                Some(l) => format!("{} line {l}", e.source),
+                None => e.source.to_string(),
+            };
+            SetupError::reason(Facility::Policy, what, e.message)
+        })?,
+    };
+    unsupported(&policy)?;
+    Ok(policy)
+}
+
+/// Sections whose facility is not built yet are refused, never ignored.
+fn unsupported(policy: &Policy) -> Result<(), SetupError> {
+    if let (Some(c), policy::Source::File(_)) = (&policy.cgroup, &policy.source) {
+        return Err(SetupError::reason(Facility::Cgroup, format!("{} line {}", policy.source, c.line), "[cgroup] is not supported yet")
+            .hint("remove the [cgroup] section"));
+    }
+    if let (Some(s), policy::Source::File(_)) = (&policy.seccomp, &policy.source) {
+        return Err(SetupError::reason(Facility::Seccomp, format!("{} line {}", policy.source, s.line), "[seccomp] is not supported yet")
+            .hint("remove the [seccomp] section"));
+    }
+    Ok(())
+}
+
+/// The preload entry, called by the hook in place of `main`: sets up the sandbox and
+/// returns (in the app process only) the environment to pass to the real `main`. Any
+/// failure prints one `sandbox: error:` line and exits 125.
+pub fn enter_from_preload(argv0: Option<&str>, envp: *mut *mut libc::c_char, own_lib: &str) -> *mut *mut libc::c_char {
+    if let Some(level) = env::lookup(envp, LOG_VAR).as_deref().and_then(log::Level::parse) {
+        log::set_level(level);
+    }
+    let caller = Caller { uid: nix::unistd::getuid().as_raw(), gid: nix::unistd::getgid().as_raw() };
+    let policy_path = env::lookup(envp, POLICY_VAR);
+    let policy = load_policy(policy_path.as_deref(), &caller).unwrap_or_else(|e| process::fail(&e));
+    let program = argv0.map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("the program");
+    match run(&policy, program) {
+        Ok(()) => env::prepare(envp, &policy.process, own_lib),
+        Err(e) => process::fail(&e),
+    }
+}
+
+/// Probe, plan and launch. Returns only in the app process.
+pub fn run(policy: &Policy, program: &str) -> Result<(), SetupError> {
+    let host = host::HostFacts::probe(policy)?;
+    let plan = plan::build(policy, &host)?;
+    debug!("{} ({})\n{plan}", policy.source, program);
+    process::launch(&process::Context { policy, program }, &plan)
+}
