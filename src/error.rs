@@ -114,7 +114,7 @@ impl Facility {
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            Cause::Errno(e) => write!(f, "{} ({})", e.desc(), e),
+            Cause::Errno(e) => write!(f, "{} ({:?})", e.desc(), e),
             Cause::Reason(r) => f.write_str(r),
         }
     }

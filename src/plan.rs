@@ -352,3 +352,154 @@ pub fn clone_flag_names(flags: libc::c_int) -> String {
         names.join("|")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Caller;
+    use std::collections::BTreeMap;
+
+    const CALLER: Caller = Caller { uid: 1000, gid: 1000 };
+
+    /// A made-up merged-/usr host without /lib32, called by uid 1000 from /home/u.
+    fn host(policy: &Policy) -> HostFacts {
+        let mut paths = BTreeMap::new();
+        for m in &policy.mounts {
+            if let Mount::Bind { source, .. } = m {
+                let s = source.to_string();
+                let fact = match s.as_str() {
+                    "/usr" | "/etc" => PathFact::Dir { real: PathBuf::from(&s) },
+                    "/bin" | "/sbin" | "/lib" | "/lib64" => PathFact::Symlink {
+                        text: format!("usr{s}"),
+                        to: Box::new(PathFact::Dir { real: PathBuf::from(format!("/usr{s}")) }),
+                    },
+                    "/etc/hosts" => PathFact::File { real: PathBuf::from(&s) },
+                    _ => PathFact::Missing,
+                };
+                paths.insert(source.clone(), fact);
+            }
+        }
+        HostFacts {
+            uid: 1000,
+            gid: 1000,
+            euid: 1000,
+            egid: 1000,
+            secure: false,
+            threads: 1,
+            cwd: Some(PathBuf::from("/home/u")),
+            paths,
+            setup_dir: PathBuf::from("/tmp"),
+            proc_protect: vec!["sys", "sysrq-trigger"],
+            dev_nodes: vec!["null", "zero"],
+        }
+    }
+
+    fn names(steps: &[Step]) -> Vec<String> {
+        steps.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn default_plan_order_is_pinned() {
+        let p = Policy::builtin(&CALLER);
+        let plan = build(&p, &host(&p)).unwrap();
+        assert_eq!(plan.before_clone, [Step::CloseInheritedFds { keep: vec![] }]);
+        assert_eq!(
+            plan.clone.flags,
+            libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS
+        );
+        assert_eq!(plan.clone.uid_map, Some((1000, 1000)));
+        assert_eq!(
+            names(&plan.init),
+            [
+                "unshare the cgroup namespace (rooted at the sandbox's cgroup)",
+                "make / private (recursive)",
+                "tmpfs on /tmp, pivot into it (host root at /oldroot)",
+                "tmpfs for the new root",
+                "minimal /dev: null zero + pts, shm, ptmx, fd links",
+                "proc on /proc",
+                "read-only /proc/{sys,sysrq-trigger}",
+                "bind /usr -> /usr (ro, nosuid, nodev)",
+                "symlink /bin -> usr/bin",
+                "symlink /sbin -> usr/sbin",
+                "symlink /lib -> usr/lib",
+                "symlink /lib64 -> usr/lib64",
+                "bind /etc -> /etc (ro, nosuid, nodev)",
+                "tmpfs on /tmp (mode 1777)",
+                "detach the host root",
+                "pivot_root into the new root, then make it read-only",
+                "hostname \"sandbox\"",
+                "bring lo up",
+            ]
+        );
+        // /lib32 is missing on this host and optional: skipped. The app's steps end with
+        // capabilities, then no_new_privs (seccomp, when present, comes after them).
+        let app = names(&plan.app);
+        assert_eq!(app[0], "chdir /home/u (or / if not visible)");
+        let caps = app.iter().position(|s| s.starts_with("drop all capabilities")).unwrap();
+        let nnp = app.iter().position(|s| s == "set no_new_privs").unwrap();
+        assert!(caps < nnp);
+    }
+
+    fn policy(text: &str) -> Policy {
+        Policy::from_toml(text, "/p.toml", &CALLER).unwrap()
+    }
+
+    #[test]
+    fn missing_bind_source_fails_before_anything_runs() {
+        let p = policy("[[mount]]\ntype = \"bind\"\nsource = \"/nope\"\n");
+        let e = build(&p, &host(&p)).unwrap_err();
+        assert_eq!(e.cause, crate::error::Cause::Errno(nix::errno::Errno::ENOENT));
+        assert!(e.what.contains("/nope"), "{}", e.what);
+        let p = policy("[[mount]]\ntype = \"bind\"\nsource = \"/nope\"\noptional = true\n");
+        assert!(!build(&p, &host(&p)).unwrap().init.iter().any(|s| matches!(s, Step::Bind { .. })));
+    }
+
+    #[test]
+    fn file_bind_and_rw() {
+        let p = policy("[[mount]]\ntype = \"bind\"\nsource = \"/etc/hosts\"\ntarget = \"/h\"\nwritable = true\n");
+        let plan = build(&p, &host(&p)).unwrap();
+        assert!(plan.init.contains(&Step::Bind { source: "/etc/hosts".into(), target: "/h".into(), kind: NodeKind::File, writable: true }));
+    }
+
+    #[test]
+    fn switched_off_namespaces_leave_their_steps_out() {
+        let p = policy("[namespaces]\nuser = false\nmount = false\nnet = false\nuts = false\ncgroup = false\npid = false\ntime = true\n");
+        let mut h = host(&p);
+        h.uid = 0;
+        h.euid = 0;
+        let plan = build(&p, &h).unwrap();
+        assert_eq!(plan.clone.flags, libc::CLONE_NEWIPC);
+        assert_eq!(plan.clone.uid_map, None);
+        assert_eq!(plan.init, [Step::UnshareTime]);
+        assert_eq!(plan.app[0], Step::DieWithInit);
+    }
+
+    #[test]
+    fn refuses_setuid_and_threads() {
+        let p = policy("");
+        let mut h = host(&p);
+        h.euid = 0;
+        assert!(build(&p, &h).unwrap_err().what.contains("setuid"));
+        let mut h = host(&p);
+        h.secure = true;
+        assert!(build(&p, &h).is_err());
+        let mut h = host(&p);
+        h.threads = 3;
+        assert!(build(&p, &h).unwrap_err().what.contains("multi-threaded"));
+    }
+
+    #[test]
+    fn rlimits_and_session_in_app() {
+        let p = policy("[rlimits]\nnofile = 64\ncore = 0\n[process]\nnew_session = true\n[filesystem]\ncwd = \"/\"\n");
+        let plan = build(&p, &host(&p)).unwrap();
+        assert_eq!(
+            plan.app[..4],
+            [
+                Step::Chdir { path: "/".into(), fallback_to_root: false },
+                Step::SetRlimit { resource: Resource::Nofile, value: 64 },
+                Step::SetRlimit { resource: Resource::Core, value: 0 },
+                Step::NewSession,
+            ]
+        );
+    }
+}

@@ -261,3 +261,6 @@ impl Policy {
         Policy::from_toml(&text, path, caller)
     }
 }
+
+#[cfg(test)]
+mod tests;
