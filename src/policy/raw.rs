@@ -92,8 +92,8 @@ struct RawProcess {
     new_session: Option<bool>,
     die_with_parent: Option<bool>,
     time_limit: Option<Duration>,
-    clear_env: Option<Spanned<bool>>,
-    keep_env: Option<Spanned<Vec<String>>>,
+    clear_env: Option<bool>,
+    keep_env: Option<Vec<String>>,
     set_env: Option<Spanned<BTreeMap<String, String>>>,
     keep_fds: Option<Vec<Spanned<i64>>>,
 }
@@ -418,16 +418,8 @@ fn resolve_mount(m: &Spanned<RawMount>, cx: &Ctx) -> Result<Mount, PolicyError> 
 }
 
 fn resolve_process(p: RawProcess, cx: &Ctx) -> Result<Process, PolicyError> {
-    let clear_env = p.clear_env.as_ref().map(|c| *c.get_ref()).unwrap_or(false);
-    if let Some(k) = &p.keep_env {
-        match &p.clear_env {
-            Some(c) if !*c.get_ref() => {
-                return Err(cx.conflict(("process.keep_env", k), ("process.clear_env", c), "keep_env only applies with clear_env = true"))
-            }
-            None => return Err(cx.err(cx.line_of(k), "process.keep_env only applies with process.clear_env = true")),
-            _ => {}
-        }
-    }
+    let clear_env = p.clear_env.unwrap_or(false);
+    // keep_env without clear_env is no conflict: everything is kept then, those included.
     if let Some(env) = &p.set_env {
         if let Some(bad) = env.get_ref().keys().find(|k| k.is_empty() || k.contains(['=', '\0'])) {
             return Err(cx.err(cx.line_of(env), format!("process.set_env: {bad:?} is not a valid variable name")));
@@ -448,7 +440,7 @@ fn resolve_process(p: RawProcess, cx: &Ctx) -> Result<Process, PolicyError> {
         die_with_parent: p.die_with_parent.unwrap_or(true),
         time_limit: p.time_limit,
         clear_env,
-        keep_env: p.keep_env.map(|k| k.into_inner()).unwrap_or_default(),
+        keep_env: p.keep_env.unwrap_or_default(),
         set_env: p.set_env.map(|e| e.into_inner()).unwrap_or_default(),
         keep_fds,
     })

@@ -248,7 +248,6 @@ fn conflicts_name_both_keys() {
     );
     assert_error("[seccomp]\ndefault_action = \"kill_process\"\ndeny = [\"ptrace\"]\n", 3, &["seccomp.deny", "seccomp.default_action"]);
     assert_error("[seccomp]\ndeny = [\"ptrace\"]\n", 2, &["seccomp.deny", "default_action"]);
-    assert_error("[process]\nclear_env = false\nkeep_env = [\"PATH\"]\n", 3, &["keep_env", "clear_env"]);
     assert_error("[namespaces]\nuser = false\n[identity]\nuid = 0\n", 4, &["identity.uid", "namespaces.user"]);
 }
 
@@ -317,4 +316,11 @@ fn builtin_policy() {
     assert_eq!(s.deny_action, Action::Errno(libc::EPERM));
     assert!(s.deny.iter().any(|d| d.value == "ptrace" || d.value == "@debug"));
     assert!(p.cgroup.is_none());
+}
+
+#[test]
+fn the_shipped_example_parses() {
+    let text = include_str!("../../sandbox.toml.example");
+    let p = parse(text).unwrap_or_else(|e| panic!("sandbox.toml.example: {e}"));
+    assert!(p.cgroup.is_some() && p.seccomp.is_some() && !p.mounts.is_empty());
 }
