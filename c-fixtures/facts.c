@@ -6,8 +6,9 @@
  *   uid gid euid egid groups
  *   pid ppid sid pgid        (getsid/getpgid of 0)
  *   hostname cwd
- *   CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp   (from /proc/self/status)
+ *   CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp Threads   (from /proc/self/status)
  *   rlimit.NAME=soft/hard    for nofile nproc fsize core cpu as ("unlimited" for infinity)
+ *   ns.KIND=LINK             readlink of /proc/self/ns/KIND for user mnt pid net ipc uts cgroup time
  *   fds=0,1,2                the open file descriptors (/proc/self/fd, without the listing's own)
  *   pids=1,2                 the numeric entries of /proc, sorted (or the errno name)
  *   iface=NAME up|down       one line per network interface (if_nameindex + SIOCGIFFLAGS)
@@ -89,11 +90,11 @@ static void print_host(void)
 		kv("cwd", "!%s", errname(errno));
 }
 
-/* The capability and no_new_privs lines of /proc/self/status, as they are. */
+/* The capability, no_new_privs, seccomp and thread-count lines of /proc/self/status, as they are. */
 static void print_status(void)
 {
 	static const char *wanted[] = {
-		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
+		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Threads",
 	};
 	FILE *f = fopen("/proc/self/status", "re");
 	if (!f) {
@@ -142,6 +143,21 @@ static void print_rlimits(void)
 		else
 			snprintf(hard, sizeof hard, "%llu", (unsigned long long)rl.rlim_max);
 		kv(key, "%s/%s", soft, hard);
+	}
+}
+
+static void print_namespaces(void)
+{
+	static const char *kinds[] = { "user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time" };
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		char path[64], key[32], link[256];
+		snprintf(path, sizeof path, "/proc/self/ns/%s", kinds[i]);
+		snprintf(key, sizeof key, "ns.%s", kinds[i]);
+		ssize_t n = readlink(path, link, sizeof link - 1);
+		if (n < 0)
+			kv(key, "!%s", errname(errno));
+		else
+			kv_bytes(key, link, (size_t)n);
 	}
 }
 
@@ -447,6 +463,7 @@ int main(int argc, char **argv)
 	print_host();
 	print_status();
 	print_rlimits();
+	print_namespaces();
 	print_numeric_dir("fds", "/proc/self/fd", 1);
 	print_numeric_dir("pids", "/proc", 0);
 	print_interfaces();

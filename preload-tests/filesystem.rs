@@ -122,6 +122,22 @@ fn bind_to_another_target_with_rw_and_ro_side_by_side() {
 }
 
 #[test]
+fn mount_entries_apply_in_policy_order() {
+    // A tmpfs, then a bind inside it: both visible.
+    let policy = tmpfs("/x") + &bind("{dir}/data", "/x/y");
+    let case = Case::new("mount-order", "facts").file("data/file.txt", "hello").policy(policy).arg("cat=/x/y/file.txt");
+    for out in case.run_both() {
+        out.expect_success().expect_fact("cat:/x/y/file.txt", "hello");
+    }
+    // The same two the other way round: the later tmpfs covers the bind.
+    let policy = bind("{dir}/data", "/x/y") + &tmpfs("/x");
+    let case = Case::new("mount-order-rev", "facts").file("data/file.txt", "hello").policy(policy).args(["cat=/x/y/file.txt", "ls=/x"]);
+    for out in case.run_both() {
+        out.expect_success().expect_fact("cat:/x/y/file.txt", "!ENOENT").expect_fact("ls:/x", "");
+    }
+}
+
+#[test]
 fn tmpfs_has_the_given_size_and_mode() {
     let policy = "[[mount]]\ntype = \"tmpfs\"\ntarget = \"/scratch\"\nsize = \"1M\"\nmode = 0o700\n\n\
                   [[mount]]\ntype = \"tmpfs\"\ntarget = \"/shared\"\nmode = 0o1777\n";

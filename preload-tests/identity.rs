@@ -106,6 +106,13 @@ fn capability_sets_are_empty_with_the_default_policy() {
 }
 
 #[test]
+fn the_sandbox_starts_no_thread_in_the_programs_process() {
+    for out in Case::new("threads-none", "facts").run_both() {
+        out.expect_success().expect_fact("Threads", "1");
+    }
+}
+
+#[test]
 fn no_new_privs_is_set() {
     for out in Case::new("nnp", "facts").run_both() {
         out.expect_success().expect_fact("NoNewPrivs", "1");

@@ -13,6 +13,8 @@ mod environment;
 mod filesystem;
 mod harness_checks;
 mod identity;
+mod logging;
+mod namespaces;
 mod network;
 mod policy_errors;
 mod process;

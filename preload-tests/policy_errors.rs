@@ -222,3 +222,12 @@ fn missing_bind_source_is_refused_unless_optional() {
     let outcomes = refused("bind-missing", policy);
     expect_mentions(&outcomes, &["missing"]);
 }
+
+#[test]
+fn a_process_that_is_already_multi_threaded_is_refused() {
+    let outcomes = refused_case(Case::new("multi-threaded", "threads").policy(out()));
+    for out in &outcomes {
+        out.check(out.opt_fact("main").is_none(), "main ran");
+    }
+    expect_mentions(&outcomes, &["thread"]);
+}

@@ -19,7 +19,9 @@ fn exit_codes_are_passed_through() {
 
 #[test]
 fn signal_deaths_are_reproduced_on_the_outer_process() {
-    for (name, signal) in [("SEGV", libc::SIGSEGV), ("ABRT", libc::SIGABRT), ("KILL", libc::SIGKILL)] {
+    for (name, signal) in
+        [("SEGV", libc::SIGSEGV), ("ABRT", libc::SIGABRT), ("KILL", libc::SIGKILL), ("TERM", libc::SIGTERM)]
+    {
         for out in Case::new("exit-signal", "exitcode").arg(name).run_both() {
             out.expect_fact("pid", "2").expect_fact("ending", name).expect_status(Status::Signal(signal));
         }
@@ -28,7 +30,16 @@ fn signal_deaths_are_reproduced_on_the_outer_process() {
 
 #[test]
 fn signals_to_the_outer_process_reach_the_programs_handlers() {
-    let sequence = [("TERM", libc::SIGTERM), ("USR1", libc::SIGUSR1), ("HUP", libc::SIGHUP), ("INT", libc::SIGINT)];
+    let sequence = [
+        ("TERM", libc::SIGTERM),
+        ("USR1", libc::SIGUSR1),
+        ("HUP", libc::SIGHUP),
+        ("INT", libc::SIGINT),
+        ("USR2", libc::SIGUSR2),
+        ("QUIT", libc::SIGQUIT),
+        ("WINCH", libc::SIGWINCH),
+        ("CONT", libc::SIGCONT),
+    ];
     let case = Case::new("signals-forwarded", "signals").args(sequence.iter().map(|(name, _)| *name));
     for user in &world().users {
         let mut run = case.spawn_as(user);
@@ -64,6 +75,19 @@ fn a_forwarded_signal_without_handler_kills_program_and_outer_process() {
 }
 
 #[test]
+fn killing_the_outer_process_leaves_nothing_behind() {
+    // SIGKILL cannot be forwarded: the sandbox must still go away with its monitor
+    // (the harness's leak check, with 5 s of grace, is the assertion).
+    let case = Case::new("outer-killed", "sleeper").args(["30", "fork"]).leak_grace(Duration::from_secs(5));
+    for user in &world().users {
+        let mut run = case.spawn_as(user);
+        run.wait_for("ready", Duration::from_secs(10));
+        run.signal(libc::SIGKILL);
+        run.finish().expect_status(Status::Signal(libc::SIGKILL));
+    }
+}
+
+#[test]
 fn orphans_are_reaped_by_init() {
     for out in Case::new("zombies", "zombie").arg("5").run_both() {
         out.expect_success().expect_fact("orphans", "5");
@@ -92,6 +116,17 @@ fn time_limit_kills_the_whole_sandbox() {
 }
 
 #[test]
+fn time_limit_kills_a_program_that_handles_sigterm() {
+    // `signals` catches TERM, INT, HUP, ... and would wait 15 s for a USR2.
+    let case = Case::new("time-limit-term", "signals").policy("[process]\ntime_limit = \"500ms\"\n").arg("USR2");
+    for out in case.run_both() {
+        out.expect_code(137).expect_fact("ready", "1");
+        out.check(out.elapsed < Duration::from_secs(10), "the time limit did not stop a program that handles SIGTERM");
+        out.check(out.opt_fact("timeout").is_none(), "the program ran into its own 15 s timeout");
+    }
+}
+
+#[test]
 fn time_limit_in_milliseconds_not_reached() {
     let case = Case::new("time-limit-ok", "sleeper").policy("[process]\ntime_limit = \"5000ms\"\n").arg("0.1");
     for out in case.run_both() {
@@ -102,9 +137,12 @@ fn time_limit_in_milliseconds_not_reached() {
 /// Start `sleeper-static parent <sleeper> 30`: a statically linked (so not
 /// sandboxed) parent that launches the sandboxed sleeper; then SIGKILL the parent.
 /// Returns the run of the parent and the instant it was killed.
-fn kill_the_launcher(die_with_parent: bool, user: &crate::harness::world::User, seconds: &str) -> (crate::harness::case::Running, Instant) {
+fn kill_the_launcher(die_with_parent: Option<bool>, user: &crate::harness::world::User, seconds: &str) -> (crate::harness::case::Running, Instant) {
     let case = Case::new("die-with-parent", "sleeper-static")
-        .policy(format!("[process]\ndie_with_parent = {die_with_parent}\n"))
+        .policy(match die_with_parent {
+            Some(value) => format!("[process]\ndie_with_parent = {value}\n"),
+            None => String::new(), // the default: true
+        })
         .args(["parent", "{bin}/sleeper", seconds])
         .leak_grace(Duration::from_secs(5));
     let mut run = case.spawn_as(user);
@@ -120,8 +158,8 @@ fn kill_the_launcher(die_with_parent: bool, user: &crate::harness::world::User, 
 
 #[test]
 fn die_with_parent_kills_the_sandbox_with_its_launcher() {
-    for user in &world().users {
-        let (run, killed) = kill_the_launcher(true, user, "30");
+    for (setting, user) in [Some(true), None].into_iter().flat_map(|s| world().users.iter().map(move |u| (s, u))) {
+        let (run, killed) = kill_the_launcher(setting, user, "30");
         let marker = run.marker().to_string();
         let deadline = killed + Duration::from_secs(5);
         while !marker_processes(&marker).is_empty() && Instant::now() < deadline {
@@ -129,7 +167,11 @@ fn die_with_parent_kills_the_sandbox_with_its_launcher() {
         }
         let left = marker_processes(&marker);
         // finish() kills and reports leftovers too; this message says why they matter.
-        assert!(left.is_empty(), "the launcher died but the sandbox lives on after 5 s ({}): {left:?}", user.label);
+        assert!(
+            left.is_empty(),
+            "die_with_parent = {setting:?}: the launcher died but the sandbox lives on after 5 s ({}): {left:?}",
+            user.label
+        );
         let out = run.finish();
         out.expect_status(Status::Signal(libc::SIGKILL));
         out.check(out.opt_fact("slept").is_none(), "the sandboxed sleeper finished instead of dying");
@@ -139,7 +181,7 @@ fn die_with_parent_kills_the_sandbox_with_its_launcher() {
 #[test]
 fn without_die_with_parent_the_sandbox_outlives_its_launcher() {
     for user in &world().users {
-        let (run, _) = kill_the_launcher(false, user, "3");
+        let (run, _) = kill_the_launcher(Some(false), user, "3");
         thread::sleep(Duration::from_millis(1000));
         let alive = marker_processes(run.marker());
         let marker = run.marker().to_string();
