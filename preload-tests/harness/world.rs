@@ -8,6 +8,7 @@
 //! directories left by test processes that died are removed at the next start.
 
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -220,7 +221,9 @@ fn users() -> Result<Vec<User>, String> {
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
     if uid != 0 {
-        eprintln!(
+        // Straight to fd 2: libtest captures eprintln! inside tests.
+        let _ = writeln!(
+            std::io::stderr(),
             "preload tests: not running as root (uid {uid}): only the unprivileged variant of each case runs, \
              as the current user"
         );
