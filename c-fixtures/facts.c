@@ -6,7 +6,8 @@
  *   uid gid euid egid groups
  *   pid ppid sid pgid        (getsid/getpgid of 0)
  *   hostname cwd
- *   CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp Threads   (from /proc/self/status)
+ *   CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp Threads SigBlk SigIgn Umask
+ *                            (as /proc/self/status has them)
  *   rlimit.NAME=soft/hard    for nofile nproc fsize core cpu as ("unlimited" for infinity)
  *   ns.KIND=LINK             readlink of /proc/self/ns/KIND for user mnt pid net ipc uts cgroup time
  *   fds=0,1,2                the open file descriptors (/proc/self/fd, without the listing's own)
@@ -90,11 +91,13 @@ static void print_host(void)
 		kv("cwd", "!%s", errname(errno));
 }
 
-/* The capability, no_new_privs, seccomp and thread-count lines of /proc/self/status, as they are. */
+/* Some lines of /proc/self/status (capabilities, no_new_privs, seccomp, threads,
+ * signal mask and ignored signals, umask), as they are. */
 static void print_status(void)
 {
 	static const char *wanted[] = {
 		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Threads",
+		"SigBlk", "SigIgn", "Umask",
 	};
 	FILE *f = fopen("/proc/self/status", "re");
 	if (!f) {

@@ -107,6 +107,25 @@ fn writable_bind_can_be_written() {
 }
 
 #[test]
+fn a_single_file_can_be_bound_read_only_or_writable() {
+    let policy = bind("{dir}/data/ro.txt", "/etc/ro.txt") + &bind_rw("{dir}/data/rw.txt", "/rw.txt");
+    let case = Case::new("bind-file", "facts")
+        .dir("data", 0o777)
+        .file_mode("data/ro.txt", "read only", 0o666)
+        .file_mode("data/rw.txt", "writable", 0o666)
+        .policy(policy)
+        .args(["cat=/etc/ro.txt", "openw=/etc/ro.txt", "stat=/etc/ro.txt", "create=/rw.txt"]);
+    for out in case.run_both() {
+        out.expect_success();
+        out.expect_fact("cat:/etc/ro.txt", "read only").expect_fact("openw:/etc/ro.txt", "EROFS");
+        out.check(out.fact("stat:/etc/ro.txt").starts_with("file "), "/etc/ro.txt must be a file");
+        out.expect_fact("create:/rw.txt", "ok");
+        let host = fs::read_to_string(out.dir().join("data/rw.txt")).unwrap();
+        out.check(host == "created\n", format_args!("the writable file bind did not reach the host: {host:?}"));
+    }
+}
+
+#[test]
 fn bind_to_another_target_with_rw_and_ro_side_by_side() {
     let policy = bind_rw("{dir}/out", "/rw") + &bind("{dir}/data", "/ro");
     let case = Case::new("bind-targets", "facts")

@@ -231,3 +231,24 @@ fn a_process_that_is_already_multi_threaded_is_refused() {
     }
     expect_mentions(&outcomes, &["thread"]);
 }
+
+#[test]
+fn a_cwd_that_does_not_exist_inside_is_refused() {
+    refused("cwd-missing", out() + "\n[filesystem]\ncwd = \"/nonexistent\"\n");
+}
+
+#[test]
+fn an_rlimit_above_the_hard_limit_is_refused_where_it_cannot_be_raised() {
+    let hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap().1;
+    let wanted = hard + 1;
+    let case = Case::new("rlimit-raise", "marker").policy(out() + &format!("\n[rlimits]\nnofile = {wanted}\n"));
+    let case = case.arg("{dir}/out/ran");
+    for user in &world().users {
+        let out = case.run_as(user);
+        if user.is_root() && out.status == crate::harness::Status::Code(0) {
+            // Real root may be allowed to raise it; then it must really be raised.
+            continue;
+        }
+        check_refused(&out);
+    }
+}

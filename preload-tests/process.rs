@@ -259,3 +259,33 @@ fn inherited_fds_reach_the_program_without_the_library() {
         out.expect_success().expect_fact("fds", "0,1,2,5,7").expect_fact("read.5", "five");
     }
 }
+
+#[test]
+fn signal_dispositions_mask_and_umask_are_inherited_unchanged() {
+    let case = Case::new("inherit-attrs", "facts").ignore_signal(libc::SIGINT).block_signal(libc::SIGUSR2).umask(0o027);
+    let bare = case.clone().no_preload().run_both();
+    for (out, bare) in case.run_both().iter().zip(&bare) {
+        out.expect_success().expect_fact("pid", "2");
+        // The control: the harness really started the program that way.
+        bare.expect_fact("Umask", "0027");
+        let ignored = u64::from_str_radix(bare.fact("SigIgn"), 16).unwrap();
+        let blocked = u64::from_str_radix(bare.fact("SigBlk"), 16).unwrap();
+        bare.check(ignored & (1 << (libc::SIGINT - 1)) != 0, "SIGINT is not ignored in the bare run");
+        bare.check(blocked & (1 << (libc::SIGUSR2 - 1)) != 0, "SIGUSR2 is not blocked in the bare run");
+        for key in ["SigIgn", "SigBlk", "Umask"] {
+            out.expect_fact(key, bare.fact(key));
+        }
+    }
+}
+
+#[test]
+fn a_closed_stdin_stays_closed() {
+    let case = Case::new("stdin-closed", "facts").close_stdin();
+    for bare in case.clone().no_preload().run_both() {
+        bare.expect_success().expect_fact("fds", "1,2");
+    }
+    for out in case.run_both() {
+        // Nothing of the sandbox's own may end up as the program's descriptor 0.
+        out.expect_success().expect_fact("pid", "2").expect_fact("fds", "1,2");
+    }
+}

@@ -67,6 +67,7 @@ pub struct Case {
     stdin: Option<Vec<u8>>,
     setup: Vec<Setup>,
     fds: Vec<(i32, String)>,
+    start: StartState,
     timeout: Duration,
     leak_grace: Duration,
 }
@@ -93,6 +94,7 @@ impl Case {
             stdin: None,
             setup: vec![Setup::Dir { path: "out".into(), mode: 0o777 }],
             fds: Vec::new(),
+            start: StartState::default(),
             timeout: DEFAULT_TIMEOUT,
             leak_grace: DEFAULT_LEAK_GRACE,
         }
@@ -163,6 +165,29 @@ impl Case {
     /// Start the program with descriptor `fd` open on `path` (read-only), inherited.
     pub fn inherit_fd(mut self, fd: i32, path: &str) -> Case {
         self.fds.push((fd, path.into()));
+        self
+    }
+
+    /// Start the program with `signal` ignored (SIG_IGN survives exec).
+    pub fn ignore_signal(mut self, signal: i32) -> Case {
+        self.start.ignore.push(signal);
+        self
+    }
+
+    /// Start the program with `signal` blocked.
+    pub fn block_signal(mut self, signal: i32) -> Case {
+        self.start.block.push(signal);
+        self
+    }
+
+    pub fn umask(mut self, mask: u32) -> Case {
+        self.start.umask = Some(mask);
+        self
+    }
+
+    /// Start the program with descriptor 0 closed.
+    pub fn close_stdin(mut self) -> Case {
+        self.start.close_stdin = true;
         self
     }
 
@@ -272,10 +297,13 @@ impl Case {
         let pairs: Vec<(i32, i32)> = inherited.iter().map(|(t, fd)| (fd.as_raw_fd(), *t)).collect();
         let mut keep: Vec<u32> = self.fds.iter().map(|(t, _)| *t as u32).collect();
         keep.sort_unstable();
-        // SAFETY: the closure runs between fork and exec and only makes the
-        // async-signal-safe system calls dup2(2) and close_range(2); it allocates nothing.
+        let start = self.start.clone();
+        // SAFETY: the closure runs between fork and exec and only makes
+        // async-signal-safe system calls (close_range, dup2, close, signal,
+        // sigprocmask, umask); it allocates nothing.
         unsafe {
             cmd.pre_exec(move || {
+                start.apply();
                 let mut first = 3u32;
                 for &keep_fd in keep.iter().chain(std::iter::once(&u32::MAX)) {
                     if keep_fd > first {
@@ -372,6 +400,40 @@ impl Case {
         let Ok(table) = text.parse::<toml::Table>() else { return true };
         let user = table.get("namespaces").and_then(|n| n.get("user")).and_then(|u| u.as_bool());
         user != Some(false)
+    }
+}
+
+/// Process attributes the program starts with, besides its descriptors (std's
+/// Command resets the signal mask and dispositions; these are applied after that).
+#[derive(Clone, Debug, Default)]
+struct StartState {
+    ignore: Vec<i32>,
+    block: Vec<i32>,
+    umask: Option<u32>,
+    close_stdin: bool,
+}
+
+impl StartState {
+    /// # Safety
+    /// Runs in the child between fork and exec: async-signal-safe calls only.
+    unsafe fn apply(&self) {
+        for &signal in &self.ignore {
+            libc::signal(signal, libc::SIG_IGN);
+        }
+        if !self.block.is_empty() {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for &signal in &self.block {
+                libc::sigaddset(&mut set, signal);
+            }
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+        if let Some(mask) = self.umask {
+            libc::umask(mask as libc::mode_t);
+        }
+        if self.close_stdin {
+            libc::close(0);
+        }
     }
 }
 
