@@ -69,9 +69,22 @@ fn library_entry_and_sandbox_variables_are_removed_the_rest_stays_in_order() {
 fn another_ld_preload_entry_is_kept() {
     let other = "/usr/lib/x86_64-linux-gnu/libm.so.6";
     assert!(std::path::Path::new(other).exists(), "{other} is needed as a harmless second preload");
-    for value in ["{lib}:OTHER", "OTHER:{lib}", "{lib} OTHER"] {
+    // The library named as given (absolute, relative to the cwd {dir}, with a doubled
+    // slash, or by file name through LD_LIBRARY_PATH), before or after the other one.
+    for value in [
+        "{lib}:OTHER",
+        "OTHER:{lib}",
+        "{lib} OTHER",
+        "../../lib/libsandbox.so:OTHER",
+        "{bin}/..//lib/libsandbox.so:OTHER",
+        "libsandbox.so:OTHER",
+    ] {
         let value = value.replace("OTHER", other);
-        let case = Case::new("env-preload-two", "facts").env("A", "1").env("LD_PRELOAD", &value).env("Z", "2");
+        let case = Case::new("env-preload-two", "facts")
+            .env("A", "1")
+            .env("LD_LIBRARY_PATH", "{bin}/../lib")
+            .env("LD_PRELOAD", &value)
+            .env("Z", "2");
         for out in case.run_both() {
             out.expect_success().expect_fact("pid", "2");
             let got: Vec<(String, String)> =

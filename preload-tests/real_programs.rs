@@ -80,3 +80,15 @@ fn tar_packs_a_read_only_bind_and_unpacks_into_a_writable_one() {
         out.check(unpacked == std::fs::read("/etc/hostname").unwrap(), "the unpacked file differs from /etc/hostname");
     }
 }
+
+#[test]
+fn background_processes_end_with_the_program() {
+    // The program exits at once, leaving a `sleep 30` behind in the sandbox: the
+    // outer process still exits with the program's status, without waiting, and the
+    // harness's leak check sees the sleep gone.
+    let case = Case::program("background", "/bin/sh").policy(system()).args(["-c", "sleep 30 & echo started=1; exit 5"]);
+    for out in case.run_both() {
+        out.expect_code(5).expect_fact("started", "1");
+        out.check(out.elapsed < std::time::Duration::from_secs(10), "the outer process waited for the background sleep");
+    }
+}
