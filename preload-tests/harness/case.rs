@@ -7,7 +7,6 @@
 //! `{lib}` the library, `{bin}` the fixtures' directory, `{policy}` the policy file,
 //! `{uid}`/`{gid}` the ids of the user the variant runs as.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -207,7 +206,6 @@ impl Case {
 
     /// Start the run and return at once, to talk to it (signals, readiness lines).
     pub fn spawn_as(&self, user: &User) -> Running {
-        let world = world();
         if self.uses_user_namespace() {
             if let Some(why) = &user.userns_error {
                 panic!("case `{}` needs a user namespace for {}: {why}", self.name, user.name);
@@ -215,55 +213,98 @@ impl Case {
         }
         let id = next_id();
         let marker = format!("{}-{}-{}", self.name, user.label, id);
-        let dir = CaseDir::create(&world.cases.join(format!("{}-{}-{}", self.name, user.label, id)));
-
-        let policy_file = dir.path.join("policy.toml");
-        let vars = Vars {
-            dir: dir.path.display().to_string(),
-            lib: world.lib.display().to_string(),
-            bin: world.bin.display().to_string(),
-            policy: match &self.policy {
-                PolicySource::Path(p) => String::new() + p,
-                _ => policy_file.display().to_string(),
-            },
-            uid: user.uid,
-            gid: user.gid,
-        };
-        let policy_path = vars.expand(&vars.policy.clone());
-        let vars = Vars { policy: policy_path.clone(), ..vars };
-
+        let dir = CaseDir::create(&world().cases.join(format!("{}-{}-{}", self.name, user.label, id)));
+        let vars = self.vars(&dir, user);
         for step in &self.setup {
             dir.apply(step, &vars);
         }
         let policy_text = match &self.policy {
             PolicySource::Text(text) => {
                 let text = vars.expand(text);
-                write_file(&policy_file, text.as_bytes(), 0o644);
+                write_file(Path::new(&vars.policy), text.as_bytes(), 0o644);
                 Some(text)
             }
             _ => None,
         };
+        let argv = self.argv(user, &vars, &marker);
+        let mut command = self.command(&argv, &dir.path);
+        // Opened before the spawn, closed right after it (the child has its copies).
+        let inherited = self.inherit_descriptors(&mut command, &vars);
 
-        // The environment, in this order: PATH, HOME, the marker, the case's own
-        // variables, then LD_PRELOAD and SANDBOX_POLICY unless the case placed them.
+        let guard = if policy_text.as_deref().is_some_and(|t| t.contains("[cgroup]")) {
+            CgroupGuard::Alone(CGROUP_SERIAL.write().unwrap_or_else(|e| e.into_inner()))
+        } else {
+            CgroupGuard::Shared(CGROUP_SERIAL.read().unwrap_or_else(|e| e.into_inner()))
+        };
+        let before = Snapshot::take();
+        let started = Instant::now();
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
+        drop(inherited);
+        if let (Some(input), Some(mut pipe)) = (self.stdin.clone(), child.stdin.take()) {
+            thread::spawn(move || {
+                let _ = pipe.write_all(&input);
+            });
+        }
+        let output = Output::capture(&mut child);
+
+        Running {
+            case: self.name.clone(),
+            user: user.clone(),
+            command: shell_words(&argv),
+            policy: policy_text,
+            dir: Some(dir),
+            pid: child.id() as i32,
+            child,
+            marker,
+            output,
+            started,
+            deadline: started + self.timeout,
+            timeout: self.timeout,
+            leak_grace: self.leak_grace,
+            before,
+            finished: false,
+            _guard: guard,
+        }
+    }
+
+    /// The placeholders' values for one run.
+    fn vars(&self, dir: &CaseDir, user: &User) -> Vars {
+        let world = world();
+        let mut vars = Vars {
+            dir: dir.path.display().to_string(),
+            lib: world.lib.display().to_string(),
+            bin: world.bin.display().to_string(),
+            policy: String::new(),
+            uid: user.uid,
+            gid: user.gid,
+        };
+        vars.policy = match &self.policy {
+            PolicySource::Path(path) => vars.expand(path),
+            _ => dir.path.join("policy.toml").display().to_string(),
+        };
+        vars
+    }
+
+    /// `[setpriv ... --] env -i K=V ... PROGRAM ARGS`: `env -i` sets exactly this
+    /// environment, in this order (std's Command would sort it), and execs the
+    /// program, so the spawned pid ends up being the program's: the "outer process"
+    /// of the sandbox. The environment: PATH, HOME, the marker, the case's own
+    /// variables, then LD_PRELOAD and SANDBOX_POLICY unless the case placed them.
+    fn argv(&self, user: &User, vars: &Vars, marker: &str) -> Vec<String> {
         let mut env: Vec<(String, String)> = vec![
             ("PATH".into(), "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into()),
             ("HOME".into(), "/".into()),
-            (MARKER_VAR.into(), marker.clone()),
+            (MARKER_VAR.into(), marker.into()),
         ];
         env.extend(self.env.iter().map(|(k, v)| (k.clone(), vars.expand(v))));
         if self.preload && !self.env.iter().any(|(k, _)| k == "LD_PRELOAD") {
             env.push(("LD_PRELOAD".into(), vars.lib.clone()));
         }
         if !matches!(self.policy, PolicySource::Unset) && !self.env.iter().any(|(k, _)| k == "SANDBOX_POLICY") {
-            env.push(("SANDBOX_POLICY".into(), policy_path.clone()));
+            env.push(("SANDBOX_POLICY".into(), vars.policy.clone()));
         }
-
-        // `env -i K=V ... PROGRAM ARGS` sets exactly that environment, in that order
-        // (std's Command sorts variables), and execs the program: the spawned pid
-        // ends up being the program's, the "outer process" of the sandbox.
         let program = match &self.program {
-            Program::Fixture(name) => world.bin.join(name).display().to_string(),
+            Program::Fixture(name) => world().bin.join(name).display().to_string(),
             Program::Path(path) => vars.expand(path),
         };
         let mut argv = user_prefix(user);
@@ -272,37 +313,42 @@ impl Case {
         argv.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
         argv.push(program);
         argv.extend(self.args.iter().map(|a| vars.expand(a)));
+        argv
+    }
 
-        let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..])
+    fn command(&self, argv: &[String], cwd: &Path) -> Command {
+        let mut command = Command::new(&argv[0]);
+        command
+            .args(&argv[1..])
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
-            .current_dir(&dir.path)
+            .current_dir(cwd)
             .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Its own process group, so that a timeout can kill everything it started.
             .process_group(0);
+        command
+    }
 
-        // Inherited descriptors: exactly 0, 1, 2 and the case's own. Those are opened
-        // here (close-on-exec, numbered >= 100 so they never collide with their
-        // targets) and dup2'ed onto their numbers in the child; every other
-        // descriptor the test process itself inherited (a CI runner's, a shell's)
-        // is marked close-on-exec there.
-        let inherited: Vec<(i32, OwnedFd)> = self
-            .fds
-            .iter()
-            .map(|(target, path)| (*target, open_high(&vars.expand(path))))
-            .collect();
-        let pairs: Vec<(i32, i32)> = inherited.iter().map(|(t, fd)| (fd.as_raw_fd(), *t)).collect();
-        let mut keep: Vec<u32> = self.fds.iter().map(|(t, _)| *t as u32).collect();
+    /// The program starts with exactly descriptors 0, 1, 2 and the case's own:
+    /// those are opened here (close-on-exec, numbered >= 100 so that they never
+    /// collide with their targets) and dup2'ed onto their numbers in the child;
+    /// every other descriptor the test process itself inherited (a CI runner's, a
+    /// shell's) is marked close-on-exec there. Returns the descriptors to close
+    /// once the child is spawned.
+    fn inherit_descriptors(&self, command: &mut Command, vars: &Vars) -> Vec<OwnedFd> {
+        let opened: Vec<(i32, OwnedFd)> =
+            self.fds.iter().map(|(target, path)| (*target, open_high(&vars.expand(path)))).collect();
+        let pairs: Vec<(i32, i32)> = opened.iter().map(|(target, fd)| (fd.as_raw_fd(), *target)).collect();
+        let mut keep: Vec<u32> = self.fds.iter().map(|(target, _)| *target as u32).collect();
         keep.sort_unstable();
         let start = self.start.clone();
         // SAFETY: the closure runs between fork and exec and only makes
-        // async-signal-safe system calls (close_range, dup2, close, signal,
-        // sigprocmask, umask); it allocates nothing.
+        // async-signal-safe system calls (signal, sigprocmask, umask, close,
+        // close_range, dup2); it allocates nothing.
         unsafe {
-            cmd.pre_exec(move || {
+            command.pre_exec(move || {
                 start.apply();
                 let mut first = 3u32;
                 for &keep_fd in keep.iter().chain(std::iter::once(&u32::MAX)) {
@@ -322,77 +368,7 @@ impl Case {
                 Ok(())
             });
         }
-
-        let guard = if policy_text.as_deref().is_some_and(|t| t.contains("[cgroup]")) {
-            CgroupGuard::Alone(CGROUP_SERIAL.write().unwrap_or_else(|e| e.into_inner()))
-        } else {
-            CgroupGuard::Shared(CGROUP_SERIAL.read().unwrap_or_else(|e| e.into_inner()))
-        };
-        let before = Snapshot::take();
-        let started = Instant::now();
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {:?}: {e}", argv));
-        drop(inherited);
-
-        if let (Some(input), Some(mut pipe)) = (self.stdin.clone(), child.stdin.take()) {
-            thread::spawn(move || {
-                let _ = pipe.write_all(&input);
-            });
-        }
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let (line_tx, lines) = mpsc::channel();
-        let (done_tx, done) = mpsc::channel();
-        {
-            let pipe = child.stdout.take().unwrap();
-            let buffer = Arc::clone(&stdout);
-            let done_tx = done_tx.clone();
-            thread::spawn(move || {
-                let mut reader = BufReader::new(pipe);
-                let mut line = Vec::new();
-                while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
-                    buffer.lock().unwrap().extend_from_slice(&line);
-                    let _ = line_tx.send(String::from_utf8_lossy(&line).trim_end_matches('\n').to_string());
-                    line.clear();
-                }
-                let _ = done_tx.send(());
-            });
-        }
-        {
-            let mut pipe = child.stderr.take().unwrap();
-            let buffer = Arc::clone(&stderr);
-            thread::spawn(move || {
-                let mut chunk = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut chunk) {
-                    if n == 0 {
-                        break;
-                    }
-                    buffer.lock().unwrap().extend_from_slice(&chunk[..n]);
-                }
-                let _ = done_tx.send(());
-            });
-        }
-
-        Running {
-            case: self.name.clone(),
-            user: user.clone(),
-            command: shell_words(&argv),
-            policy: policy_text,
-            dir: Some(dir),
-            pid: child.id() as i32,
-            child,
-            marker,
-            lines,
-            stdout,
-            stderr,
-            done,
-            started,
-            deadline: started + self.timeout,
-            timeout: self.timeout,
-            leak_grace: self.leak_grace,
-            before,
-            finished: false,
-            _guard: guard,
-        }
+        opened.into_iter().map(|(_, fd)| fd).collect()
     }
 
     fn uses_user_namespace(&self) -> bool {
@@ -459,21 +435,17 @@ struct Vars {
 
 impl Vars {
     fn expand(&self, s: &str) -> String {
-        let map: HashMap<&str, String> = [
-            ("{dir}", self.dir.clone()),
-            ("{lib}", self.lib.clone()),
-            ("{bin}", self.bin.clone()),
-            ("{policy}", self.policy.clone()),
-            ("{uid}", self.uid.to_string()),
-            ("{gid}", self.gid.to_string()),
-        ]
-        .into_iter()
-        .collect();
-        let mut out = s.to_string();
-        for (key, value) in map {
-            out = out.replace(key, &value);
-        }
-        out
+        let uid = self.uid.to_string();
+        let gid = self.gid.to_string();
+        let values = [
+            ("{dir}", self.dir.as_str()),
+            ("{lib}", self.lib.as_str()),
+            ("{bin}", self.bin.as_str()),
+            ("{policy}", self.policy.as_str()),
+            ("{uid}", uid.as_str()),
+            ("{gid}", gid.as_str()),
+        ];
+        values.iter().fold(s.to_string(), |text, (key, value)| text.replace(key, value))
     }
 }
 
@@ -567,10 +539,7 @@ pub struct Running {
     pid: i32,
     child: Child,
     marker: String,
-    lines: Receiver<String>,
-    stdout: Arc<Mutex<Vec<u8>>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
-    done: Receiver<()>,
+    output: Output,
     started: Instant,
     deadline: Instant,
     timeout: Duration,
@@ -592,7 +561,7 @@ impl Running {
         let prefix = format!("{key}=");
         loop {
             let left = end.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
+            match self.output.lines.recv_timeout(left) {
                 Ok(line) => {
                     if let Some(value) = line.strip_prefix(&prefix) {
                         return value.to_string();
@@ -631,8 +600,8 @@ impl Running {
             self.user.name,
             self.command,
             self.policy.as_deref().unwrap_or("(none written)"),
-            String::from_utf8_lossy(&self.stdout.lock().unwrap()),
-            String::from_utf8_lossy(&self.stderr.lock().unwrap()),
+            self.output.stdout(),
+            self.output.stderr(),
         )
     }
 
@@ -656,10 +625,7 @@ impl Running {
 
         // Output ends when the last holder of the pipes is gone; do not wait forever
         // for a leaked process that still holds them (the leak check reports it).
-        let end = Instant::now() + self.leak_grace + Duration::from_secs(1);
-        for _ in 0..2 {
-            let _ = self.done.recv_timeout(end.saturating_duration_since(Instant::now()));
-        }
+        self.output.wait_for_end(self.leak_grace + Duration::from_secs(1));
         let leftovers = self.before.leftovers(&self.marker, self.leak_grace);
 
         let outcome = Outcome::new(
@@ -669,8 +635,8 @@ impl Running {
             self.policy.clone(),
             status,
             elapsed,
-            String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned(),
-            String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned(),
+            self.output.stdout(),
+            self.output.stderr(),
             self.dir.take(),
         );
         if let Some(report) = leftovers {
@@ -686,5 +652,68 @@ impl Drop for Running {
             self.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// The child's stdout and stderr, read by two threads as they come: stdout also
+/// line by line for `Running::wait_for`.
+struct Output {
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    lines: Receiver<String>,
+    /// One message from each reader at end of file.
+    done: Receiver<()>,
+}
+
+impl Output {
+    fn capture(child: &mut Child) -> Output {
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (line_tx, lines) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel();
+
+        let pipe = child.stdout.take().expect("stdout is piped");
+        let buffer = Arc::clone(&stdout);
+        let stdout_done = done_tx.clone();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(pipe);
+            let mut line = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                buffer.lock().unwrap().extend_from_slice(&line);
+                let _ = line_tx.send(String::from_utf8_lossy(&line).trim_end_matches('\n').to_string());
+                line.clear();
+            }
+            let _ = stdout_done.send(());
+        });
+
+        let mut pipe = child.stderr.take().expect("stderr is piped");
+        let buffer = Arc::clone(&stderr);
+        thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buffer.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+            let _ = done_tx.send(());
+        });
+        Output { stdout, stderr, lines, done }
+    }
+
+    /// Wait (at most `limit`) for both pipes to reach end of file.
+    fn wait_for_end(&self, limit: Duration) {
+        let end = Instant::now() + limit;
+        for _ in 0..2 {
+            let _ = self.done.recv_timeout(end.saturating_duration_since(Instant::now()));
+        }
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
 }

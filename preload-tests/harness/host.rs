@@ -42,6 +42,10 @@ impl Snapshot {
                 for mount in &new_mounts {
                     report += &format!("  mount: {mount}\n");
                 }
+                if !new_mounts.is_empty() {
+                    report += "  (if another program mounted that meanwhile, list its directory in \
+                               LIBSANDBOX_TEST_IGNORE_MOUNTS)\n";
+                }
                 for cgroup in &new_cgroups {
                     report += &format!("  cgroup: {}\n", cgroup.display());
                 }
@@ -53,14 +57,25 @@ impl Snapshot {
     }
 }
 
-/// `<mount id> <mount point>` of every mount of the host's (this process's) mount namespace.
+/// `<mount id> <mount point>` of every mount of the host's (this process's) mount
+/// namespace, but those below a prefix listed in `LIBSANDBOX_TEST_IGNORE_MOUNTS`
+/// (colon-separated). The check is global: on a machine where something else
+/// mounts while the tests run (a VM test's chroot), list its directory there.
 fn mounts() -> BTreeSet<String> {
+    let ignored: Vec<String> = std::env::var("LIBSANDBOX_TEST_IGNORE_MOUNTS")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.trim_end_matches('/').to_string())
+        .collect();
     fs::read_to_string("/proc/self/mountinfo")
         .unwrap_or_default()
         .lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split(' ').collect();
-            (fields.len() > 4).then(|| format!("{} {}", fields[0], fields[4]))
+            let target = *fields.get(4)?;
+            let skip = ignored.iter().any(|p| target == p || target.starts_with(&format!("{p}/")));
+            (!skip).then(|| format!("{} {}", fields[0], target))
         })
         .collect()
 }
