@@ -16,12 +16,17 @@ fn variants_run_as_their_user_with_only_stdio_open() {
     }
     for out in Case::new("bare-identity", "facts").no_preload().run_both() {
         out.expect_success();
-        out.expect_fact("uid", &out.user.uid.to_string()).expect_fact("euid", &out.user.uid.to_string());
-        out.expect_fact("gid", &out.user.gid.to_string()).expect_fact("fds", "0,1,2");
+        out.expect_fact("uid", &out.user.uid.to_string())
+            .expect_fact("euid", &out.user.uid.to_string());
+        out.expect_fact("gid", &out.user.gid.to_string())
+            .expect_fact("fds", "0,1,2");
         if out.user.via_setpriv {
             out.expect_fact("groups", "");
         }
-        out.check(out.fact("pid") != "2" || out.fact("ppid") != "1", "a bare run looks sandboxed");
+        out.check(
+            out.fact("pid") != "2" || out.fact("ppid") != "1",
+            "a bare run looks sandboxed",
+        );
     }
 }
 
@@ -41,8 +46,14 @@ fn a_process_left_behind_fails_the_case() {
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default(),
     };
-    assert!(message.contains("left behind on the host") && message.contains("sleep 30"), "unexpected failure: {message}");
+    assert!(
+        message.contains("left behind on the host") && message.contains("sleep 30"),
+        "unexpected failure: {message}"
+    );
     // The harness killed it.
     let still = marker_processes("leak-");
-    assert!(still.iter().all(|(_, cmd)| !cmd.contains("sleep 30")), "the leaked process was not killed: {still:?}");
+    assert!(
+        still.iter().all(|(_, cmd)| !cmd.contains("sleep 30")),
+        "the leaked process was not killed: {still:?}"
+    );
 }

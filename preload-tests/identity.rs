@@ -19,7 +19,10 @@ fn uid_zero_is_configurable() {
     let case = Case::new("ids-zero", "facts").policy("[identity]\nuid = 0\ngid = 0\n");
     for out in case.run_both() {
         out.expect_success();
-        out.expect_fact("uid", "0").expect_fact("euid", "0").expect_fact("gid", "0").expect_fact("egid", "0");
+        out.expect_fact("uid", "0")
+            .expect_fact("euid", "0")
+            .expect_fact("gid", "0")
+            .expect_fact("egid", "0");
     }
 }
 
@@ -50,17 +53,24 @@ fn hostname_is_configurable() {
 
 #[test]
 fn hostname_is_the_hosts_without_a_uts_namespace() {
-    let host = nix::unistd::gethostname().unwrap().to_string_lossy().into_owned();
+    let host = nix::unistd::gethostname()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let case = Case::new("hostname-host", "facts").policy("[namespaces]\nuts = false\n");
     for out in case.run_both() {
-        out.expect_success().expect_fact("pid", "2").expect_fact("hostname", &host);
+        out.expect_success()
+            .expect_fact("pid", "2")
+            .expect_fact("hostname", &host);
     }
 }
 
 #[test]
 fn program_is_pid_2_child_of_init_pid_1() {
     for out in Case::new("pid-layout", "facts").run_both() {
-        out.expect_success().expect_fact("pid", "2").expect_fact("ppid", "1");
+        out.expect_success()
+            .expect_fact("pid", "2")
+            .expect_fact("ppid", "1");
     }
 }
 
@@ -91,7 +101,10 @@ fn every_capability_set_is_empty() {
 
 #[test]
 fn capability_sets_are_empty_even_for_uid_0_inside() {
-    for out in Case::new("caps-uid0", "facts").policy("[identity]\nuid = 0\ngid = 0\n").run_both() {
+    for out in Case::new("caps-uid0", "facts")
+        .policy("[identity]\nuid = 0\ngid = 0\n")
+        .run_both()
+    {
         out.expect_success().expect_fact("uid", "0");
         caps_are_empty(&out);
     }
@@ -99,7 +112,10 @@ fn capability_sets_are_empty_even_for_uid_0_inside() {
 
 #[test]
 fn capability_sets_are_empty_with_the_default_policy() {
-    for out in Case::new("caps-default-policy", "facts").default_policy().run_both() {
+    for out in Case::new("caps-default-policy", "facts")
+        .default_policy()
+        .run_both()
+    {
         out.expect_success();
         caps_are_empty(&out);
     }

@@ -19,7 +19,10 @@ const KINDS: [(&str, &str); 8] = [
 ];
 
 fn host_ns(name: &str) -> String {
-    fs::read_link(format!("/proc/self/ns/{name}")).unwrap().display().to_string()
+    fs::read_link(format!("/proc/self/ns/{name}"))
+        .unwrap()
+        .display()
+        .to_string()
 }
 
 /// Check that exactly the kinds in `new` are new namespaces.
@@ -28,9 +31,15 @@ fn expect_namespaces(out: &Outcome, new: &[&str]) {
         let inside = out.fact(&format!("ns.{name}"));
         let host = host_ns(name);
         if new.contains(&key) {
-            out.check(inside != host, format_args!("expected a new {key} namespace, got the host's {host}"));
+            out.check(
+                inside != host,
+                format_args!("expected a new {key} namespace, got the host's {host}"),
+            );
         } else {
-            out.check(inside == host, format_args!("expected the host's {key} namespace {host}, got {inside}"));
+            out.check(
+                inside == host,
+                format_args!("expected the host's {key} namespace {host}, got {inside}"),
+            );
         }
     }
 }
@@ -39,15 +48,26 @@ fn expect_namespaces(out: &Outcome, new: &[&str]) {
 fn every_namespace_but_time_by_default() {
     for out in Case::new("ns-default", "facts").run_both() {
         out.expect_success();
-        expect_namespaces(&out, &["user", "mount", "pid", "net", "ipc", "uts", "cgroup"]);
+        expect_namespaces(
+            &out,
+            &["user", "mount", "pid", "net", "ipc", "uts", "cgroup"],
+        );
     }
 }
 
 #[test]
 fn time_namespace_on_request() {
-    for out in Case::new("ns-time", "facts").policy("[namespaces]\ntime = true\n").run_both() {
+    for out in Case::new("ns-time", "facts")
+        .policy("[namespaces]\ntime = true\n")
+        .run_both()
+    {
         out.expect_success();
-        expect_namespaces(&out, &["user", "mount", "pid", "net", "ipc", "uts", "cgroup", "time"]);
+        expect_namespaces(
+            &out,
+            &[
+                "user", "mount", "pid", "net", "ipc", "uts", "cgroup", "time",
+            ],
+        );
     }
 }
 
@@ -76,7 +96,9 @@ fn without_a_user_namespace_root_runs_and_an_unprivileged_caller_is_refused() {
         let out = case.run_as(user);
         if user.is_root() {
             // Real root may make the other namespaces itself; capabilities are still dropped.
-            out.expect_success().expect_fact("uid", "0").expect_fact("pid", "2");
+            out.expect_success()
+                .expect_fact("uid", "0")
+                .expect_fact("pid", "2");
             expect_namespaces(&out, &["mount", "pid", "net", "ipc", "uts", "cgroup"]);
             for set in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
                 out.expect_fact(set, "0000000000000000");
@@ -84,7 +106,10 @@ fn without_a_user_namespace_root_runs_and_an_unprivileged_caller_is_refused() {
         } else {
             // The kernel refuses the namespaces: fail closed, main never runs.
             out.expect_policy_error();
-            out.check(out.opt_fact("pid").is_none(), "main ran although the sandbox could not be made");
+            out.check(
+                out.opt_fact("pid").is_none(),
+                "main ran although the sandbox could not be made",
+            );
         }
     }
 }
@@ -92,10 +117,15 @@ fn without_a_user_namespace_root_runs_and_an_unprivileged_caller_is_refused() {
 #[test]
 fn defaults_of_proc_and_dev_follow_the_namespaces() {
     // No pid namespace: no /proc by default (the root is still an empty tmpfs).
-    let case = Case::new("ns-no-pid-proc", "facts").policy("[namespaces]\npid = false\n").args(["stat=/proc", "stat=/dev/null"]);
+    let case = Case::new("ns-no-pid-proc", "facts")
+        .policy("[namespaces]\npid = false\n")
+        .args(["stat=/proc", "stat=/dev/null"]);
     for out in case.run_both() {
         out.expect_success().expect_fact("stat:/proc", "ENOENT");
-        out.check(out.fact("stat:/dev/null").starts_with("chr "), "/dev is still made with a mount namespace");
+        out.check(
+            out.fact("stat:/dev/null").starts_with("chr "),
+            "/dev is still made with a mount namespace",
+        );
     }
     // No mount namespace: the program sees the host's file system as it is.
     let case = Case::new("ns-no-mount", "facts")
@@ -105,6 +135,7 @@ fn defaults_of_proc_and_dev_follow_the_namespaces() {
     for out in case.run_both() {
         out.expect_success();
         let dir = out.dir().display().to_string();
-        out.expect_fact(&format!("cat:{dir}/visible.txt"), "host file").expect_fact("cwd", &dir);
+        out.expect_fact(&format!("cat:{dir}/visible.txt"), "host file")
+            .expect_fact("cwd", &dir);
     }
 }

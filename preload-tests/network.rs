@@ -5,8 +5,11 @@ use crate::harness::policy::host_interfaces;
 use crate::harness::{Case, Outcome};
 
 fn interfaces(out: &Outcome) -> Vec<String> {
-    let mut names: Vec<String> =
-        out.facts("iface").iter().map(|i| i.split(' ').next().unwrap_or_default().to_string()).collect();
+    let mut names: Vec<String> = out
+        .facts("iface")
+        .iter()
+        .map(|i| i.split(' ').next().unwrap_or_default().to_string())
+        .collect();
     names.sort();
     names
 }
@@ -17,7 +20,10 @@ fn network_none_has_only_loopback_up() {
     for out in case.run_both() {
         out.expect_success();
         let ifaces = out.facts("iface");
-        out.check(ifaces == ["lo up"], format_args!("expected only `lo up`, got {ifaces:?}"));
+        out.check(
+            ifaces == ["lo up"],
+            format_args!("expected only `lo up`, got {ifaces:?}"),
+        );
     }
 }
 
@@ -26,18 +32,27 @@ fn network_defaults_to_none_in_a_policy_file() {
     for out in Case::new("net-default", "facts").run_both() {
         out.expect_success();
         let ifaces = out.facts("iface");
-        out.check(ifaces == ["lo up"], format_args!("expected only `lo up`, got {ifaces:?}"));
+        out.check(
+            ifaces == ["lo up"],
+            format_args!("expected only `lo up`, got {ifaces:?}"),
+        );
     }
 }
 
 #[test]
 fn network_host_shares_the_hosts_interfaces() {
     let host = host_interfaces();
-    for policy in ["[network]\nmode = \"host\"\n", "[namespaces]\nnet = false\n"] {
+    for policy in [
+        "[network]\nmode = \"host\"\n",
+        "[namespaces]\nnet = false\n",
+    ] {
         for out in Case::new("net-host", "facts").policy(policy).run_both() {
             out.expect_success().expect_fact("pid", "2");
             let seen = interfaces(&out);
-            out.check(seen == host, format_args!("expected the host's interfaces {host:?}, got {seen:?}"));
+            out.check(
+                seen == host,
+                format_args!("expected the host's interfaces {host:?}, got {seen:?}"),
+            );
         }
     }
 }

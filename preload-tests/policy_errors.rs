@@ -27,8 +27,14 @@ fn check_refused(out: &Outcome) {
         rest.contains(": ") && rest.contains(" (") && rest.ends_with(')'),
         "the error line must read `sandbox: error: <what failed>: <why> (<hint>)`",
     );
-    out.check(out.opt_fact("marker").is_none(), "main ran: it printed marker=");
-    out.check(!out.dir().join("out/ran").exists(), "main ran: the marker file exists on the host");
+    out.check(
+        out.opt_fact("marker").is_none(),
+        "main ran: it printed marker=",
+    );
+    out.check(
+        !out.dir().join("out/ran").exists(),
+        "main ran: the marker file exists on the host",
+    );
 }
 
 /// The error line of each outcome.
@@ -49,16 +55,26 @@ fn mentions_number(text: &str, number: u32) -> bool {
 fn expect_mentions(outcomes: &[Outcome], words: &[&str]) {
     for (out, line) in lines(outcomes) {
         for word in words {
-            out.check(line.contains(word), format_args!("the error line must mention `{word}`"));
+            out.check(
+                line.contains(word),
+                format_args!("the error line must mention `{word}`"),
+            );
         }
     }
 }
 
 #[test]
 fn control_a_valid_policy_runs_main_and_the_marker_reaches_the_host() {
-    for out in Case::new("marker-control", "marker").policy(out()).arg("{dir}/out/ran").run_both() {
+    for out in Case::new("marker-control", "marker")
+        .policy(out())
+        .arg("{dir}/out/ran")
+        .run_both()
+    {
         out.expect_success().expect_fact("marker", "written");
-        out.check(out.dir().join("out/ran").is_file(), "the marker file is missing on the host");
+        out.check(
+            out.dir().join("out/ran").is_file(),
+            "the marker file is missing on the host",
+        );
     }
 }
 
@@ -77,17 +93,24 @@ fn unknown_key_is_named_with_its_line() {
     let outcomes = refused("unknown-key", policy);
     expect_mentions(&outcomes, &["new_sesion"]);
     for (out, line) in lines(&outcomes) {
-        out.check(mentions_number(line, 7), "the error line must give the key's line number, 7");
+        out.check(
+            mentions_number(line, 7),
+            "the error line must give the key's line number, 7",
+        );
     }
 }
 
 #[test]
 fn unknown_key_in_a_mount_entry_and_unknown_section() {
-    let policy = "[[mount]]\ntype = \"bind\"\nsource = \"{dir}/out\"\nwritable = true\nwriteable = true\n";
+    let policy =
+        "[[mount]]\ntype = \"bind\"\nsource = \"{dir}/out\"\nwritable = true\nwriteable = true\n";
     let outcomes = refused("unknown-mount-key", policy);
     expect_mentions(&outcomes, &["writeable"]);
     for (out, line) in lines(&outcomes) {
-        out.check(mentions_number(line, 5), "the error line must give the key's line number, 5");
+        out.check(
+            mentions_number(line, 5),
+            "the error line must give the key's line number, 5",
+        );
     }
     let outcomes = refused("unknown-section", out() + "\n[bogus]\nx = 1\n");
     expect_mentions(&outcomes, &["bogus"]);
@@ -113,12 +136,23 @@ fn wrong_types_are_refused() {
 
 #[test]
 fn bad_sizes_are_refused() {
-    for size in ["-1", "\"-1M\"", "0", "\"8388609T\"", "\"16777216T\"", "\"12Q\"", "\"lots\""] {
+    for size in [
+        "-1",
+        "\"-1M\"",
+        "0",
+        "\"8388609T\"",
+        "\"16777216T\"",
+        "\"12Q\"",
+        "\"lots\"",
+    ] {
         let tmpfs = format!("[[mount]]\ntype = \"tmpfs\"\ntarget = \"/tmp\"\nsize = {size}\n");
         refused("bad-size", out() + "\n" + &tmpfs);
     }
     // More than 2^63 bytes where a limit is meant, in [rlimits] too.
-    refused("bad-rlimit-size", out() + "\n[rlimits]\nas = \"16777216T\"\n");
+    refused(
+        "bad-rlimit-size",
+        out() + "\n[rlimits]\nas = \"16777216T\"\n",
+    );
     refused("bad-rlimit-size", out() + "\n[rlimits]\nfsize = -5\n");
 }
 
@@ -148,7 +182,10 @@ fn paths_with_dot_dot_are_refused() {
 #[test]
 fn bad_durations_are_refused() {
     for duration in ["\"10 parsecs\"", "\"5x\"", "\"-1s\"", "\"\"", "-3", "\"s\""] {
-        refused("bad-duration", out() + &format!("\n[process]\ntime_limit = {duration}\n"));
+        refused(
+            "bad-duration",
+            out() + &format!("\n[process]\ntime_limit = {duration}\n"),
+        );
     }
 }
 
@@ -160,13 +197,17 @@ fn bad_network_mode_is_refused() {
 
 #[test]
 fn bad_mount_type_is_refused() {
-    refused("bad-mount-type", out() + "\n[[mount]]\ntype = \"overlay\"\ntarget = \"/x\"\n");
+    refused(
+        "bad-mount-type",
+        out() + "\n[[mount]]\ntype = \"overlay\"\ntarget = \"/x\"\n",
+    );
 }
 
 #[test]
 fn net_and_network_mode_that_disagree_are_refused_naming_both() {
     for (net, mode) in [("false", "none"), ("true", "host")] {
-        let policy = out() + &format!("\n[namespaces]\nnet = {net}\n\n[network]\nmode = \"{mode}\"\n");
+        let policy =
+            out() + &format!("\n[namespaces]\nnet = {net}\n\n[network]\nmode = \"{mode}\"\n");
         let outcomes = refused("net-conflict", policy);
         expect_mentions(&outcomes, &["namespaces.net", "network.mode"]);
     }
@@ -189,7 +230,10 @@ fn proc_without_pid_namespace_is_refused_naming_both() {
 #[test]
 fn mounts_without_mount_namespace_are_refused_naming_both() {
     // The out() bind itself is the offending [[mount]] entry.
-    let outcomes = refused("mount-no-mountns", out() + "\n[namespaces]\nmount = false\n");
+    let outcomes = refused(
+        "mount-no-mountns",
+        out() + "\n[namespaces]\nmount = false\n",
+    );
     expect_mentions(&outcomes, &["namespaces.mount", "mount"]);
 }
 
@@ -218,7 +262,8 @@ fn unreadable_policy_file_is_refused() {
 
 #[test]
 fn missing_bind_source_is_refused_unless_optional() {
-    let policy = out() + "\n[[mount]]\ntype = \"bind\"\nsource = \"{dir}/missing\"\ntarget = \"/missing\"\n";
+    let policy =
+        out() + "\n[[mount]]\ntype = \"bind\"\nsource = \"{dir}/missing\"\ntarget = \"/missing\"\n";
     let outcomes = refused("bind-missing", policy);
     expect_mentions(&outcomes, &["missing"]);
 }
@@ -234,14 +279,20 @@ fn a_process_that_is_already_multi_threaded_is_refused() {
 
 #[test]
 fn a_cwd_that_does_not_exist_inside_is_refused() {
-    refused("cwd-missing", out() + "\n[filesystem]\ncwd = \"/nonexistent\"\n");
+    refused(
+        "cwd-missing",
+        out() + "\n[filesystem]\ncwd = \"/nonexistent\"\n",
+    );
 }
 
 #[test]
 fn an_rlimit_above_the_hard_limit_is_refused_where_it_cannot_be_raised() {
-    let hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap().1;
+    let hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .unwrap()
+        .1;
     let wanted = hard + 1;
-    let case = Case::new("rlimit-raise", "marker").policy(out() + &format!("\n[rlimits]\nnofile = {wanted}\n"));
+    let case = Case::new("rlimit-raise", "marker")
+        .policy(out() + &format!("\n[rlimits]\nnofile = {wanted}\n"));
     let case = case.arg("{dir}/out/ran");
     for user in &world().users {
         let out = case.run_as(user);

@@ -9,11 +9,18 @@ use crate::harness::Case;
 #[test]
 fn sh_runs_a_script() {
     let script = "echo hello from sh; echo uid=$(id -u); echo host=$(cat /proc/sys/kernel/hostname); echo pid=$$; exit 3";
-    let case = Case::program("sh", "/bin/sh").policy(system()).args(["-c", script]);
+    let case = Case::program("sh", "/bin/sh")
+        .policy(system())
+        .args(["-c", script]);
     for out in case.run_both() {
         out.expect_code(3);
-        out.check(out.stdout.starts_with("hello from sh\n"), "sh did not print its first line");
-        out.expect_fact("uid", &out.user.uid.to_string()).expect_fact("host", "sandbox").expect_fact("pid", "2");
+        out.check(
+            out.stdout.starts_with("hello from sh\n"),
+            "sh did not print its first line",
+        );
+        out.expect_fact("uid", &out.user.uid.to_string())
+            .expect_fact("host", "sandbox")
+            .expect_fact("pid", "2");
     }
 }
 
@@ -26,27 +33,46 @@ fn python3_runs() {
                 print('ld_preload=%s' % os.environ.get('LD_PRELOAD', '<unset>'))\n\
                 print('stdin=%s' % sys.stdin.read().strip())\n\
                 sys.exit(7)";
-    let case = Case::program("python3", "/usr/bin/python3").policy(system()).stdin("from the test\n").args(["-c", code]);
+    let case = Case::program("python3", "/usr/bin/python3")
+        .policy(system())
+        .stdin("from the test\n")
+        .args(["-c", code]);
     for out in case.run_both() {
         out.expect_code(7);
-        out.expect_fact("pid", "2").expect_fact("host", "sandbox").expect_fact("ifaces", "lo");
-        out.expect_fact("ld_preload", "<unset>").expect_fact("stdin", "from the test");
+        out.expect_fact("pid", "2")
+            .expect_fact("host", "sandbox")
+            .expect_fact("ifaces", "lo");
+        out.expect_fact("ld_preload", "<unset>")
+            .expect_fact("stdin", "from the test");
     }
 }
 
 #[test]
 fn ls_lists_the_new_root() {
-    let case = Case::program("ls", "/bin/ls").policy(system()).args(["-1a", "/"]);
+    let case = Case::program("ls", "/bin/ls")
+        .policy(system())
+        .args(["-1a", "/"]);
     for out in case.run_both() {
         out.expect_success();
-        let mut entries: Vec<&str> = out.stdout.lines().filter(|l| *l != "." && *l != "..").collect();
-        entries.sort();
-        let mut expected: Vec<&str> = ["bin", "dev", "etc", "lib", "lib32", "lib64", "proc", "sbin", "tmp", "usr"]
-            .into_iter()
-            .filter(|e| matches!(*e, "dev" | "proc" | "tmp") || std::path::Path::new("/").join(e).exists())
+        let mut entries: Vec<&str> = out
+            .stdout
+            .lines()
+            .filter(|l| *l != "." && *l != "..")
             .collect();
+        entries.sort();
+        let mut expected: Vec<&str> = [
+            "bin", "dev", "etc", "lib", "lib32", "lib64", "proc", "sbin", "tmp", "usr",
+        ]
+        .into_iter()
+        .filter(|e| {
+            matches!(*e, "dev" | "proc" | "tmp") || std::path::Path::new("/").join(e).exists()
+        })
+        .collect();
         expected.sort();
-        out.check(entries == expected, format_args!("ls / listed {entries:?}, expected {expected:?}"));
+        out.check(
+            entries == expected,
+            format_args!("ls / listed {entries:?}, expected {expected:?}"),
+        );
     }
 }
 
@@ -61,15 +87,25 @@ fn tar_packs_a_read_only_bind_and_unpacks_into_a_writable_one() {
     for out in case.run_both() {
         out.expect_success();
         let archive = out.dir().join("out/data.tar");
-        let listing = Command::new("tar").arg("-tf").arg(&archive).output().expect("run tar -tf");
+        let listing = Command::new("tar")
+            .arg("-tf")
+            .arg(&archive)
+            .output()
+            .expect("run tar -tf");
         let listing = String::from_utf8_lossy(&listing.stdout);
         for name in ["./a.txt", "./sub/b.txt"] {
-            out.check(listing.lines().any(|l| l == name), format_args!("{name} missing from the archive: {listing}"));
+            out.check(
+                listing.lines().any(|l| l == name),
+                format_args!("{name} missing from the archive: {listing}"),
+            );
         }
     }
 
     // And back: unpack an archive (on stdin) into the writable bind.
-    let archive = Command::new("tar").args(["-cf", "-", "-C", "/etc", "hostname"]).output().expect("run tar -cf");
+    let archive = Command::new("tar")
+        .args(["-cf", "-", "-C", "/etc", "hostname"])
+        .output()
+        .expect("run tar -cf");
     let case = Case::program("untar", "/bin/tar")
         .policy(system() + &out())
         .stdin(archive.stdout)
@@ -77,7 +113,10 @@ fn tar_packs_a_read_only_bind_and_unpacks_into_a_writable_one() {
     for out in case.run_both() {
         out.expect_success();
         let unpacked = std::fs::read(out.dir().join("out/hostname")).unwrap_or_default();
-        out.check(unpacked == std::fs::read("/etc/hostname").unwrap(), "the unpacked file differs from /etc/hostname");
+        out.check(
+            unpacked == std::fs::read("/etc/hostname").unwrap(),
+            "the unpacked file differs from /etc/hostname",
+        );
     }
 }
 
@@ -86,9 +125,14 @@ fn background_processes_end_with_the_program() {
     // The program exits at once, leaving a `sleep 30` behind in the sandbox: the
     // outer process still exits with the program's status, without waiting, and the
     // harness's leak check sees the sleep gone.
-    let case = Case::program("background", "/bin/sh").policy(system()).args(["-c", "sleep 30 & echo started=1; exit 5"]);
+    let case = Case::program("background", "/bin/sh")
+        .policy(system())
+        .args(["-c", "sleep 30 & echo started=1; exit 5"]);
     for out in case.run_both() {
         out.expect_code(5).expect_fact("started", "1");
-        out.check(out.elapsed < std::time::Duration::from_secs(10), "the outer process waited for the background sleep");
+        out.check(
+            out.elapsed < std::time::Duration::from_secs(10),
+            "the outer process waited for the background sleep",
+        );
     }
 }

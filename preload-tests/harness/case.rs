@@ -51,8 +51,15 @@ enum PolicySource {
 
 #[derive(Clone, Debug)]
 enum Setup {
-    File { path: String, content: Vec<u8>, mode: u32 },
-    Dir { path: String, mode: u32 },
+    File {
+        path: String,
+        content: Vec<u8>,
+        mode: u32,
+    },
+    Dir {
+        path: String,
+        mode: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -91,7 +98,10 @@ impl Case {
             env: Vec::new(),
             preload: true,
             stdin: None,
-            setup: vec![Setup::Dir { path: "out".into(), mode: 0o777 }],
+            setup: vec![Setup::Dir {
+                path: "out".into(),
+                mode: 0o777,
+            }],
             fds: Vec::new(),
             start: StartState::default(),
             timeout: DEFAULT_TIMEOUT,
@@ -151,13 +161,20 @@ impl Case {
     }
 
     pub fn file_mode(mut self, path: &str, content: impl Into<Vec<u8>>, mode: u32) -> Case {
-        self.setup.push(Setup::File { path: path.into(), content: content.into(), mode });
+        self.setup.push(Setup::File {
+            path: path.into(),
+            content: content.into(),
+            mode,
+        });
         self
     }
 
     /// A directory in the case directory with `mode`. `out/` (mode 0777) always exists.
     pub fn dir(mut self, path: &str, mode: u32) -> Case {
-        self.setup.push(Setup::Dir { path: path.into(), mode });
+        self.setup.push(Setup::Dir {
+            path: path.into(),
+            mode,
+        });
         self
     }
 
@@ -208,12 +225,19 @@ impl Case {
     pub fn spawn_as(&self, user: &User) -> Running {
         if self.uses_user_namespace() {
             if let Some(why) = &user.userns_error {
-                panic!("case `{}` needs a user namespace for {}: {why}", self.name, user.name);
+                panic!(
+                    "case `{}` needs a user namespace for {}: {why}",
+                    self.name, user.name
+                );
             }
         }
         let id = next_id();
         let marker = format!("{}-{}-{}", self.name, user.label, id);
-        let dir = CaseDir::create(&world().cases.join(format!("{}-{}-{}", self.name, user.label, id)));
+        let dir = CaseDir::create(
+            &world()
+                .cases
+                .join(format!("{}-{}-{}", self.name, user.label, id)),
+        );
         let vars = self.vars(&dir, user);
         for step in &self.setup {
             dir.apply(step, &vars);
@@ -231,14 +255,19 @@ impl Case {
         // Opened before the spawn, closed right after it (the child has its copies).
         let inherited = self.inherit_descriptors(&mut command, &vars);
 
-        let guard = if policy_text.as_deref().is_some_and(|t| t.contains("[cgroup]")) {
+        let guard = if policy_text
+            .as_deref()
+            .is_some_and(|t| t.contains("[cgroup]"))
+        {
             CgroupGuard::Alone(CGROUP_SERIAL.write().unwrap_or_else(|e| e.into_inner()))
         } else {
             CgroupGuard::Shared(CGROUP_SERIAL.read().unwrap_or_else(|e| e.into_inner()))
         };
         let before = Snapshot::take();
         let started = Instant::now();
-        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
         drop(inherited);
         if let (Some(input), Some(mut pipe)) = (self.stdin.clone(), child.stdin.take()) {
             thread::spawn(move || {
@@ -292,7 +321,10 @@ impl Case {
     /// variables, then LD_PRELOAD and SANDBOX_POLICY unless the case placed them.
     fn argv(&self, user: &User, vars: &Vars, marker: &str) -> Vec<String> {
         let mut env: Vec<(String, String)> = vec![
-            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into()),
+            (
+                "PATH".into(),
+                "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into(),
+            ),
             ("HOME".into(), "/".into()),
             (MARKER_VAR.into(), marker.into()),
         ];
@@ -300,7 +332,9 @@ impl Case {
         if self.preload && !self.env.iter().any(|(k, _)| k == "LD_PRELOAD") {
             env.push(("LD_PRELOAD".into(), vars.lib.clone()));
         }
-        if !matches!(self.policy, PolicySource::Unset) && !self.env.iter().any(|(k, _)| k == "SANDBOX_POLICY") {
+        if !matches!(self.policy, PolicySource::Unset)
+            && !self.env.iter().any(|(k, _)| k == "SANDBOX_POLICY")
+        {
             env.push(("SANDBOX_POLICY".into(), vars.policy.clone()));
         }
         let program = match &self.program {
@@ -323,7 +357,11 @@ impl Case {
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .current_dir(cwd)
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Its own process group, so that a timeout can kill everything it started.
@@ -338,9 +376,15 @@ impl Case {
     /// shell's) is marked close-on-exec there. Returns the descriptors to close
     /// once the child is spawned.
     fn inherit_descriptors(&self, command: &mut Command, vars: &Vars) -> Vec<OwnedFd> {
-        let opened: Vec<(i32, OwnedFd)> =
-            self.fds.iter().map(|(target, path)| (*target, open_high(&vars.expand(path)))).collect();
-        let pairs: Vec<(i32, i32)> = opened.iter().map(|(target, fd)| (fd.as_raw_fd(), *target)).collect();
+        let opened: Vec<(i32, OwnedFd)> = self
+            .fds
+            .iter()
+            .map(|(target, path)| (*target, open_high(&vars.expand(path))))
+            .collect();
+        let pairs: Vec<(i32, i32)> = opened
+            .iter()
+            .map(|(target, fd)| (fd.as_raw_fd(), *target))
+            .collect();
         let mut keep: Vec<u32> = self.fds.iter().map(|(target, _)| *target as u32).collect();
         keep.sort_unstable();
         let start = self.start.clone();
@@ -353,7 +397,12 @@ impl Case {
                 let mut first = 3u32;
                 for &keep_fd in keep.iter().chain(std::iter::once(&u32::MAX)) {
                     if keep_fd > first {
-                        let rc = libc::syscall(libc::SYS_close_range, first, keep_fd - 1, libc::CLOSE_RANGE_CLOEXEC);
+                        let rc = libc::syscall(
+                            libc::SYS_close_range,
+                            first,
+                            keep_fd - 1,
+                            libc::CLOSE_RANGE_CLOEXEC,
+                        );
                         if rc < 0 {
                             return Err(std::io::Error::last_os_error());
                         }
@@ -372,9 +421,16 @@ impl Case {
     }
 
     fn uses_user_namespace(&self) -> bool {
-        let PolicySource::Text(text) = &self.policy else { return true };
-        let Ok(table) = text.parse::<toml::Table>() else { return true };
-        let user = table.get("namespaces").and_then(|n| n.get("user")).and_then(|u| u.as_bool());
+        let PolicySource::Text(text) = &self.policy else {
+            return true;
+        };
+        let Ok(table) = text.parse::<toml::Table>() else {
+            return true;
+        };
+        let user = table
+            .get("namespaces")
+            .and_then(|n| n.get("user"))
+            .and_then(|u| u.as_bool());
         user != Some(false)
     }
 }
@@ -421,7 +477,11 @@ enum CgroupGuard {
 
 fn next_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!("{}x{:06}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}x{:06}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 struct Vars {
@@ -445,7 +505,9 @@ impl Vars {
             ("{uid}", uid.as_str()),
             ("{gid}", gid.as_str()),
         ];
-        values.iter().fold(s.to_string(), |text, (key, value)| text.replace(key, value))
+        values
+            .iter()
+            .fold(s.to_string(), |text, (key, value)| text.replace(key, value))
     }
 }
 
@@ -459,7 +521,11 @@ fn open_high(path: &str) -> OwnedFd {
     let file = fs::File::open(path).unwrap_or_else(|e| panic!("open {path}: {e}"));
     // SAFETY: fcntl(F_DUPFD_CLOEXEC) on a descriptor we own returns a new one or -1.
     let fd = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 100) };
-    assert!(fd >= 0, "fcntl F_DUPFD_CLOEXEC: {}", std::io::Error::last_os_error());
+    assert!(
+        fd >= 0,
+        "fcntl F_DUPFD_CLOEXEC: {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: `fd` was just returned by fcntl and is owned by nobody else.
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
@@ -487,7 +553,9 @@ impl CaseDir {
     fn create(path: &Path) -> CaseDir {
         fs::create_dir_all(path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
         fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
-        CaseDir { path: path.to_path_buf() }
+        CaseDir {
+            path: path.to_path_buf(),
+        }
     }
 
     fn apply(&self, step: &Setup, vars: &Vars) {
@@ -495,10 +563,15 @@ impl CaseDir {
             Setup::Dir { path, mode } => {
                 let full = self.path.join(vars.expand(path));
                 self.make_parents(&full);
-                fs::create_dir_all(&full).unwrap_or_else(|e| panic!("create {}: {e}", full.display()));
+                fs::create_dir_all(&full)
+                    .unwrap_or_else(|e| panic!("create {}: {e}", full.display()));
                 fs::set_permissions(&full, fs::Permissions::from_mode(*mode)).unwrap();
             }
-            Setup::File { path, content, mode } => {
+            Setup::File {
+                path,
+                content,
+                mode,
+            } => {
                 let full = self.path.join(vars.expand(path));
                 self.make_parents(&full);
                 write_file(&full, content, *mode);
@@ -580,7 +653,13 @@ impl Running {
     pub fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on our own child's pid, which is not reaped yet.
         let rc = unsafe { libc::kill(self.pid, signal) };
-        assert_eq!(rc, 0, "kill({}, {signal}): {}", self.pid, std::io::Error::last_os_error());
+        assert_eq!(
+            rc,
+            0,
+            "kill({}, {signal}): {}",
+            self.pid,
+            std::io::Error::last_os_error()
+        );
     }
 
     fn kill(&mut self) {
@@ -625,7 +704,8 @@ impl Running {
 
         // Output ends when the last holder of the pipes is gone; do not wait forever
         // for a leaked process that still holds them (the leak check reports it).
-        self.output.wait_for_end(self.leak_grace + Duration::from_secs(1));
+        self.output
+            .wait_for_end(self.leak_grace + Duration::from_secs(1));
         let leftovers = self.before.leftovers(&self.marker, self.leak_grace);
 
         let outcome = Outcome::new(
@@ -680,7 +760,11 @@ impl Output {
             let mut line = Vec::new();
             while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
                 buffer.lock().unwrap().extend_from_slice(&line);
-                let _ = line_tx.send(String::from_utf8_lossy(&line).trim_end_matches('\n').to_string());
+                let _ = line_tx.send(
+                    String::from_utf8_lossy(&line)
+                        .trim_end_matches('\n')
+                        .to_string(),
+                );
                 line.clear();
             }
             let _ = stdout_done.send(());
@@ -698,14 +782,21 @@ impl Output {
             }
             let _ = done_tx.send(());
         });
-        Output { stdout, stderr, lines, done }
+        Output {
+            stdout,
+            stderr,
+            lines,
+            done,
+        }
     }
 
     /// Wait (at most `limit`) for both pipes to reach end of file.
     fn wait_for_end(&self, limit: Duration) {
         let end = Instant::now() + limit;
         for _ in 0..2 {
-            let _ = self.done.recv_timeout(end.saturating_duration_since(Instant::now()));
+            let _ = self
+                .done
+                .recv_timeout(end.saturating_duration_since(Instant::now()));
         }
     }
 

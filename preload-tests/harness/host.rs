@@ -19,7 +19,10 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn take() -> Snapshot {
-        Snapshot { mounts: mounts(), cgroups: sandbox_cgroups() }
+        Snapshot {
+            mounts: mounts(),
+            cgroups: sandbox_cgroups(),
+        }
     }
 
     /// Wait up to `grace` for the case's traces to disappear. Returns a description
@@ -30,7 +33,10 @@ impl Snapshot {
         loop {
             let processes = marker_processes(marker);
             let new_mounts: Vec<String> = mounts().difference(&self.mounts).cloned().collect();
-            let new_cgroups: Vec<PathBuf> = sandbox_cgroups().difference(&self.cgroups).cloned().collect();
+            let new_cgroups: Vec<PathBuf> = sandbox_cgroups()
+                .difference(&self.cgroups)
+                .cloned()
+                .collect();
             if processes.is_empty() && new_mounts.is_empty() && new_cgroups.is_empty() {
                 return None;
             }
@@ -43,7 +49,8 @@ impl Snapshot {
                     report += &format!("  mount: {mount}\n");
                 }
                 if !new_mounts.is_empty() {
-                    report += "  (if another program mounted that meanwhile, list its directory in \
+                    report +=
+                        "  (if another program mounted that meanwhile, list its directory in \
                                LIBSANDBOX_TEST_IGNORE_MOUNTS)\n";
                 }
                 for cgroup in &new_cgroups {
@@ -74,7 +81,9 @@ fn mounts() -> BTreeSet<String> {
         .filter_map(|line| {
             let fields: Vec<&str> = line.split(' ').collect();
             let target = *fields.get(4)?;
-            let skip = ignored.iter().any(|p| target == p || target.starts_with(&format!("{p}/")));
+            let skip = ignored
+                .iter()
+                .any(|p| target == p || target.starts_with(&format!("{p}/")));
             (!skip).then(|| format!("{} {}", fields[0], target))
         })
         .collect()
@@ -91,14 +100,23 @@ fn walk_cgroups(dir: &Path, depth: usize, found: &mut BTreeSet<PathBuf>) {
     if depth > 8 {
         return;
     }
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if !kind.is_dir() {
             continue;
         }
         let path = entry.path();
-        if entry.file_name().to_string_lossy().to_lowercase().contains("sandbox") {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .to_lowercase()
+            .contains("sandbox")
+        {
             found.insert(path.clone());
         }
         walk_cgroups(&path, depth + 1, found);
@@ -109,9 +127,17 @@ fn walk_cgroups(dir: &Path, depth: usize, found: &mut BTreeSet<PathBuf>) {
 pub fn marker_processes(marker: &str) -> Vec<(i32, String)> {
     let needle = marker.as_bytes();
     let mut found = Vec::new();
-    let Ok(entries) = fs::read_dir("/proc") else { return found };
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return found;
+    };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
         if pid == std::process::id() as i32 {
             continue;
         }

@@ -33,15 +33,21 @@ impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Status::Code(code) => write!(f, "exited with code {code}"),
-            Status::Signal(signal) => write!(f, "killed by signal {signal} ({})", signal_name(*signal)),
-            Status::TimedOut(limit) => write!(f, "still running after {limit:?}: killed by the test"),
+            Status::Signal(signal) => {
+                write!(f, "killed by signal {signal} ({})", signal_name(*signal))
+            }
+            Status::TimedOut(limit) => {
+                write!(f, "still running after {limit:?}: killed by the test")
+            }
         }
     }
 }
 
 /// "SIGSEGV" for 11.
 pub fn signal_name(signal: i32) -> String {
-    nix::sys::signal::Signal::try_from(signal).map(|s| s.as_str().to_string()).unwrap_or_else(|_| format!("signal {signal}"))
+    nix::sys::signal::Signal::try_from(signal)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| format!("signal {signal}"))
 }
 
 pub struct Outcome {
@@ -76,7 +82,18 @@ impl Outcome {
             .filter_map(|line| line.split_once('='))
             .map(|(k, v)| (k.to_string(), unescape(v)))
             .collect();
-        Outcome { case, user, command, policy, status, elapsed, stdout, stderr, facts, dir }
+        Outcome {
+            case,
+            user,
+            command,
+            policy,
+            status,
+            elapsed,
+            stdout,
+            stderr,
+            facts,
+            dir,
+        }
     }
 
     /// The case's directory on the host (what `{dir}` expanded to).
@@ -86,16 +103,24 @@ impl Outcome {
 
     /// The first value of fact `key`; fails the test if there is none.
     pub fn fact(&self, key: &str) -> &str {
-        self.opt_fact(key).unwrap_or_else(|| panic!("the fixture printed no `{key}=` fact\n{self}"))
+        self.opt_fact(key)
+            .unwrap_or_else(|| panic!("the fixture printed no `{key}=` fact\n{self}"))
     }
 
     pub fn opt_fact(&self, key: &str) -> Option<&str> {
-        self.facts.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.facts
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of fact `key`, in order.
     pub fn facts(&self, key: &str) -> Vec<&str> {
-        self.facts.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
+        self.facts
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// Fail the test with `what` and everything about this run unless `ok`.
@@ -109,7 +134,10 @@ impl Outcome {
 
     #[track_caller]
     pub fn expect_status(&self, expected: Status) -> &Outcome {
-        self.check(self.status == expected, format_args!("expected the outer process to be {expected}"))
+        self.check(
+            self.status == expected,
+            format_args!("expected the outer process to be {expected}"),
+        )
     }
 
     #[track_caller]
@@ -125,7 +153,10 @@ impl Outcome {
     #[track_caller]
     pub fn expect_fact(&self, key: &str, expected: &str) -> &Outcome {
         let actual = self.fact(key);
-        self.check(actual == expected, format_args!("fact `{key}`: expected `{expected}`, got `{actual}`"))
+        self.check(
+            actual == expected,
+            format_args!("fact `{key}`: expected `{expected}`, got `{actual}`"),
+        )
     }
 
     /// The contract's failure: exit 125 and exactly one stderr line, starting with
@@ -134,8 +165,14 @@ impl Outcome {
     pub fn expect_policy_error(&self) -> &str {
         self.expect_code(125);
         let lines: Vec<&str> = self.stderr.lines().collect();
-        self.check(lines.len() == 1, format_args!("expected exactly one stderr line, got {}", lines.len()));
-        self.check(lines[0].starts_with("sandbox: error: "), "expected the stderr line to start with `sandbox: error: `");
+        self.check(
+            lines.len() == 1,
+            format_args!("expected exactly one stderr line, got {}", lines.len()),
+        );
+        self.check(
+            lines[0].starts_with("sandbox: error: "),
+            "expected the stderr line to start with `sandbox: error: `",
+        );
         lines[0]
     }
 
@@ -149,7 +186,12 @@ impl Outcome {
                     target: unescape_octal(parts.next()?),
                     fstype: parts.next()?.to_string(),
                     options: parts.next()?.split(',').map(String::from).collect(),
-                    super_options: parts.next().unwrap_or("").split(',').map(String::from).collect(),
+                    super_options: parts
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .map(String::from)
+                        .collect(),
                 })
             })
             .collect()
@@ -157,7 +199,7 @@ impl Outcome {
 
     /// The last mount on `target` (the one visible), if any.
     pub fn mount_at(&self, target: &str) -> Option<Mount> {
-        self.mounts().into_iter().filter(|m| m.target == target).last()
+        self.mounts().into_iter().rfind(|m| m.target == target)
     }
 }
 
@@ -216,7 +258,9 @@ fn unescape_octal(s: &str) -> String {
     let mut rest = s;
     while let Some(pos) = rest.find('\\') {
         out.push_str(&rest[..pos]);
-        let code = rest.get(pos + 1..pos + 4).and_then(|o| u8::from_str_radix(o, 8).ok());
+        let code = rest
+            .get(pos + 1..pos + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok());
         match code {
             Some(c) => {
                 out.push(c as char);
@@ -234,7 +278,11 @@ fn unescape_octal(s: &str) -> String {
 
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "---- case `{}` as {} ({}, uid {})", self.case, self.user.label, self.user.name, self.user.uid)?;
+        writeln!(
+            f,
+            "---- case `{}` as {} ({}, uid {})",
+            self.case, self.user.label, self.user.name, self.user.uid
+        )?;
         writeln!(f, "outer process {} after {:?}", self.status, self.elapsed)?;
         writeln!(f, "command: {}", self.command)?;
         match &self.policy {

@@ -72,7 +72,10 @@ pub fn root_writable_file_under(dir: &str) -> Option<String> {
                 return Some(entry.path().display().to_string());
             }
         }
-        entries.iter().filter(|e| e.path().is_dir()).find_map(|e| walk(&e.path(), depth + 1))
+        entries
+            .iter()
+            .filter(|e| e.path().is_dir())
+            .find_map(|e| walk(&e.path(), depth + 1))
     }
     walk(Path::new(dir), 0)
 }

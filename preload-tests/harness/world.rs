@@ -88,7 +88,12 @@ fn set_up() -> Result<World, String> {
 
     compile_fixtures(&bin)?;
     let users = users()?;
-    Ok(World { lib, bin, cases, users })
+    Ok(World {
+        lib,
+        bin,
+        cases,
+        users,
+    })
 }
 
 /// `SANDBOX_LIB`, else `libsandbox.so` beside the `deps/` directory holding this
@@ -126,10 +131,14 @@ fn chmod(path: &Path, mode: u32) -> Result<(), String> {
 
 /// Remove `/tmp/libsandbox-tests-<pid>` directories whose test process is gone.
 fn remove_stale_work_dirs() {
-    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else { return };
+    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(WORK_PREFIX)) else { continue };
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(WORK_PREFIX)) else {
+            continue;
+        };
         if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
             let _ = fs::remove_dir_all(entry.path());
         }
@@ -183,10 +192,14 @@ fn compile_fixtures(bin: &Path) -> Result<(), String> {
     }
     let handles: Vec<_> = jobs
         .into_iter()
-        .map(|(source, output, static_link)| thread::spawn(move || compile(&source, &output, static_link)))
+        .map(|(source, output, static_link)| {
+            thread::spawn(move || compile(&source, &output, static_link))
+        })
         .collect();
-    let errors: Vec<String> =
-        handles.into_iter().filter_map(|h| h.join().expect("compile thread panicked").err()).collect();
+    let errors: Vec<String> = handles
+        .into_iter()
+        .filter_map(|h| h.join().expect("compile thread panicked").err())
+        .collect();
     if errors.is_empty() {
         Ok(())
     } else {
@@ -197,11 +210,17 @@ fn compile_fixtures(bin: &Path) -> Result<(), String> {
 fn compile(source: &Path, output: &Path, static_link: bool) -> Result<(), String> {
     let include = source.parent().unwrap();
     let mut cmd = Command::new("cc");
-    cmd.args(["-O1", "-Wall", "-I"]).arg(include).arg("-o").arg(output).arg(source);
+    cmd.args(["-O1", "-Wall", "-I"])
+        .arg(include)
+        .arg("-o")
+        .arg(output)
+        .arg(source);
     if static_link {
         cmd.arg("-static");
     }
-    let out = cmd.output().map_err(|e| format!("cannot run cc (install gcc): {e}"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run cc (install gcc): {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "compiling {} failed ({}):\n{}",
@@ -211,7 +230,11 @@ fn compile(source: &Path, output: &Path, static_link: bool) -> Result<(), String
         ));
     }
     if !out.stderr.is_empty() {
-        eprintln!("warnings compiling {}:\n{}", source.display(), String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "warnings compiling {}:\n{}",
+            source.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     chmod(output, 0o755)
 }
@@ -239,7 +262,14 @@ fn users() -> Result<Vec<User>, String> {
         return Ok(vec![user]);
     }
     let (test_uid, test_gid) = ensure_test_user()?;
-    let mut root = User { label: "root", name: "root".into(), uid: 0, gid: 0, via_setpriv: false, userns_error: None };
+    let mut root = User {
+        label: "root",
+        name: "root".into(),
+        uid: 0,
+        gid: 0,
+        via_setpriv: false,
+        userns_error: None,
+    };
     let mut unprivileged = User {
         label: "unprivileged",
         name: TEST_USER.into(),
@@ -254,7 +284,10 @@ fn users() -> Result<Vec<User>, String> {
 }
 
 fn lookup_user(name: &str) -> Option<(u32, u32)> {
-    let out = Command::new("getent").args(["passwd", name]).output().ok()?;
+    let out = Command::new("getent")
+        .args(["passwd", name])
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -268,12 +301,22 @@ fn ensure_test_user() -> Result<(u32, u32), String> {
         return Ok(ids);
     }
     let out = Command::new("useradd")
-        .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER])
+        .args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            TEST_USER,
+        ])
         .output()
         .map_err(|e| format!("cannot run useradd: {e}"))?;
     // Another test process may have created it meanwhile: look again either way.
     lookup_user(TEST_USER).ok_or_else(|| {
-        format!("useradd {TEST_USER} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr))
+        format!(
+            "useradd {TEST_USER} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
     })
 }
 
