@@ -449,6 +449,13 @@ impl StartState {
     /// # Safety
     /// Runs in the child between fork and exec: async-signal-safe calls only.
     unsafe fn apply(&self) {
+        // Every signal starts at its default action, whatever the test process
+        // inherited (a background job's ignored SIGINT and SIGQUIT, say).
+        for signal in 1..32 {
+            if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+        }
         for &signal in &self.ignore {
             libc::signal(signal, libc::SIG_IGN);
         }
