@@ -23,6 +23,9 @@ pub const TEST_USER: &str = "sandbox-test";
 /// ignores LD_PRELOAD, so that parent is not sandboxed itself.
 const STATIC_FIXTURES: &[&str] = &["sleeper"];
 
+/// Not $TMPDIR: that may be private to the user running the tests, and the
+/// unprivileged variant must be able to read everything in there.
+const WORK_PARENT: &str = "/tmp";
 const WORK_PREFIX: &str = "libsandbox-tests-";
 
 /// Who a variant of a case runs as.
@@ -70,7 +73,7 @@ fn set_up() -> Result<World, String> {
     let source_lib = find_library()?;
     remove_stale_work_dirs();
 
-    let root = std::env::temp_dir().join(format!("{WORK_PREFIX}{}", std::process::id()));
+    let root = Path::new(WORK_PARENT).join(format!("{WORK_PREFIX}{}", std::process::id()));
     let _ = fs::remove_dir_all(&root);
     let lib_dir = root.join("lib");
     let bin = root.join("bin");
@@ -131,7 +134,7 @@ fn chmod(path: &Path, mode: u32) -> Result<(), String> {
 
 /// Remove `/tmp/libsandbox-tests-<pid>` directories whose test process is gone.
 fn remove_stale_work_dirs() {
-    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
+    let Ok(entries) = fs::read_dir(WORK_PARENT) else {
         return;
     };
     for entry in entries.flatten() {
