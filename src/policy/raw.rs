@@ -69,7 +69,7 @@ struct RawMount {
     writable: Option<bool>,
     optional: Option<bool>,
     keep_symlink: Option<bool>,
-    size: Option<Size>,
+    size: Option<Spanned<Size>>,
     mode: Option<u32>,
 }
 
@@ -378,8 +378,8 @@ fn resolve_mount(m: &Spanned<RawMount>, cx: &Ctx) -> Result<Mount, PolicyError> 
             not_for("writable", r.writable.is_some())?;
             not_for("optional", r.optional.is_some())?;
             not_for("keep_symlink", r.keep_symlink.is_some())?;
-            if r.size == Some(Size(0)) {
-                return Err(cx.err(line, "mount.size must be more than zero"));
+            if let Some(size) = r.size.as_ref().filter(|s| s.get_ref().0 == 0) {
+                return Err(cx.err(cx.line_of(size), "mount.size must be more than zero"));
             }
             let mode = r.mode.unwrap_or(0o755);
             if bad_mode(mode) {
@@ -387,7 +387,7 @@ fn resolve_mount(m: &Spanned<RawMount>, cx: &Ctx) -> Result<Mount, PolicyError> 
             }
             let target = need_target()?;
             check_target(&target)?;
-            Mount::Tmpfs { target, size: r.size, mode }
+            Mount::Tmpfs { target, size: r.size.as_ref().map(|s| *s.get_ref()), mode }
         }
         MountType::Dir => {
             for (k, p) in [("source", r.source.is_some()), ("writable", r.writable.is_some()), ("optional", r.optional.is_some()), ("size", r.size.is_some()), ("keep_symlink", r.keep_symlink.is_some())] {

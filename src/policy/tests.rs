@@ -200,7 +200,7 @@ fn sizes() {
     assert_error("[rlimits]\nnproc = -1\n", 2, &["more than zero"]);
     assert_error("[cgroup]\npids_max = -3\n", 2, &["more than zero"]);
     assert_error("[cgroup]\ncpus = -0.5\n", 2, &["cpus"]);
-    assert_error("[[mount]]\ntype = \"tmpfs\"\ntarget = \"/tmp\"\nsize = 0\n", 1, &["more than zero"]);
+    assert_error("[[mount]]\ntype = \"tmpfs\"\ntarget = \"/tmp\"\nsize = 0\n", 4, &["more than zero"]);
     let p = parse("[rlimits]\ncore = 0\nas = \"1g\"\n[cgroup]\nmemory_swap_max = 0\n").unwrap();
     assert_eq!(p.rlimits.core, Some(0));
     assert_eq!(p.rlimits.r#as, Some(1 << 30));
