@@ -9,18 +9,21 @@
 //! - `userns`, `namespaces`, `rootfs`, `net`, `uts`, `rlimit`, `caps`, `fds`, `env`:
 //!   one facility each
 //! - `sys`         the only module with `unsafe`
+//! - `handshake`, `api`: the library's side of `sandbox run` and of the C API (`sandbox.h`)
 //! - `error`, `log` errors (typed until printed) and `SANDBOX_LOG` diagnostics
 //!
 //! The `__libc_start_main` hook is not here: it lives in the `preload/` crate, the only
 //! one built into libsandbox.so.
 #![deny(unsafe_code)]
 
+pub mod api;
 pub mod error;
 #[macro_use]
 pub mod log;
 pub mod caps;
 pub mod env;
 pub mod fds;
+pub mod handshake;
 pub mod host;
 pub mod namespaces;
 pub mod net;

@@ -249,9 +249,30 @@ fn rootfs_steps(policy: &Policy, host: &HostFacts) -> Result<Vec<Step>> {
             Mount::Symlink { text, target } => s.push(Step::Symlink { text: text.clone(), target: target.clone() }),
         }
     }
+    // filesystem.bind_cwd: on top of the policy's mounts, so the working directory is
+    // what the tool sees there (and the default cwd is then visible).
+    if let Some(mode) = policy.filesystem.bind_cwd {
+        s.push(cwd_bind(host, mode)?);
+    }
     s.push(Step::DetachOldRoot);
     s.push(Step::EnterNewRoot { readonly: policy.filesystem.readonly_root });
     Ok(s)
+}
+
+/// The caller's working directory, bound at the same path. Never `/`: that would be the
+/// whole host.
+fn cwd_bind(host: &HostFacts, mode: crate::policy::BindCwd) -> Result<Step> {
+    let what = "filesystem.bind_cwd";
+    let cwd = host.cwd.as_ref().ok_or_else(|| {
+        SetupError::reason(Facility::Rootfs, what, "the working directory cannot be read").hint("start the program from an existing directory")
+    })?;
+    let target = AbsPath::parse(&cwd.to_string_lossy())
+        .map_err(|e| SetupError::reason(Facility::Rootfs, what, format!("the working directory {}: {e}", cwd.display())))?;
+    if target.is_root() {
+        return Err(SetupError::reason(Facility::Rootfs, what, "the working directory is /, and binding it would expose the whole host")
+            .hint("start the program from the directory it should work in"));
+    }
+    Ok(Step::Bind { source: cwd.clone(), target, kind: NodeKind::Dir, writable: mode == crate::policy::BindCwd::Writable })
 }
 
 impl Step {
@@ -501,5 +522,18 @@ mod tests {
                 Step::NewSession,
             ]
         );
+    }
+
+    #[test]
+    fn bind_cwd_comes_after_the_policy_mounts_and_never_binds_the_root() {
+        let p = policy("[filesystem]\nbind_cwd = \"rw\"\n[[mount]]\ntype = \"tmpfs\"\ntarget = \"/home\"\n");
+        let plan = build(&p, &host(&p)).unwrap();
+        let names = names(&plan.init);
+        let tmpfs = names.iter().position(|s| s.starts_with("tmpfs on /home")).unwrap();
+        let cwd = names.iter().position(|s| s == "bind /home/u -> /home/u (rw, nosuid, nodev)").unwrap();
+        assert!(tmpfs < cwd && names[cwd + 1] == "detach the host root", "{names:#?}");
+        let mut h = host(&p);
+        h.cwd = Some(PathBuf::from("/"));
+        assert!(build(&p, &h).unwrap_err().line().contains("whole host"));
     }
 }

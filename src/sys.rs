@@ -344,3 +344,41 @@ pub fn default_signals(signals: &[libc::c_int]) {
         unsafe { libc::signal(sig, libc::SIG_DFL) };
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The `sandbox run` handshake (see `handshake`). These run in the hook before glibc has run
+// the program's constructors, and must neither allocate nor make any system call but the
+// answer itself: the command watching the program requires the first system call after
+// the entry point to be that write.
+
+/// `NAME`'s value in a NULL-terminated `envp` array, without allocating.
+pub fn env_find(envp: *const *const libc::c_char, name: &[u8]) -> Option<&'static [u8]> {
+    if envp.is_null() {
+        return None;
+    }
+    // SAFETY: as in `env_entries`: the array the kernel built, NULL-terminated, each entry
+    // a NUL-terminated string that lives as long as the process.
+    unsafe {
+        let mut p = envp;
+        while !(*p).is_null() {
+            let entry = CStr::from_ptr(*p).to_bytes();
+            if entry.len() > name.len() && entry.starts_with(name) && entry[name.len()] == b'=' {
+                return Some(&entry[name.len() + 1..]);
+            }
+            p = p.add(1);
+        }
+    }
+    None
+}
+
+/// One write(2) of `buf` to descriptor `fd`, which the caller names by number (an
+/// inherited descriptor no Rust object owns); then close it if the write succeeded.
+pub fn write_then_close(fd: RawFd, buf: &[u8]) -> Result<(), Errno> {
+    // SAFETY: `buf` is valid for `buf.len()` bytes; writing to a descriptor number cannot
+    // violate memory safety (EBADF if it is not open).
+    cvt(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) } as libc::c_long)?;
+    // SAFETY: the descriptor was inherited for this one purpose and is not owned by any
+    // `OwnedFd` of this process: the hook runs before any other code of the library.
+    unsafe { libc::close(fd) };
+    Ok(())
+}

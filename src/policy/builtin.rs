@@ -32,7 +32,7 @@ pub(super) fn policy(caller: &Caller) -> Policy {
         source: Source::Builtin,
         namespaces: Namespaces { user: true, mount: true, pid: true, net: true, ipc: true, uts: true, cgroup: true, time: false },
         identity: Identity { uid: caller.uid, gid: caller.gid, hostname: Some("sandbox".into()) },
-        filesystem: Filesystem { proc: true, dev: true, cwd: None, readonly_root: true },
+        filesystem: Filesystem { proc: true, dev: true, cwd: None, readonly_root: true, bind_cwd: None },
         mounts,
         network: NetworkMode::None,
         process: Process {

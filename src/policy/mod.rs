@@ -87,6 +87,16 @@ pub struct Filesystem {
     pub cwd: Option<AbsPath>,
     /// Added field: remount the tmpfs root read-only once it is built (default true).
     pub readonly_root: bool,
+    /// Added field `bind_cwd = "ro" | "rw"`: the caller's working directory bound at the
+    /// same path, on top of the policy's mounts (the shipped profiles use it for tools
+    /// that work on the files where they are started). None: not bound.
+    pub bind_cwd: Option<BindCwd>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindCwd {
+    ReadOnly,
+    Writable,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

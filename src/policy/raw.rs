@@ -48,6 +48,14 @@ struct RawFilesystem {
     dev: Flag,
     cwd: Option<AbsPath>,
     readonly_root: Option<bool>,
+    bind_cwd: Option<Spanned<RawBindCwd>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+enum RawBindCwd {
+    Ro,
+    Rw,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -327,11 +335,18 @@ fn resolve_filesystem(fs: RawFilesystem, ns: &RawNamespaces, n: &Namespaces, cx:
             return Err(cx.conflict(("filesystem.dev", d), ("namespaces.mount", ns.mount.as_ref().expect("explicit")), "a minimal /dev needs a mount namespace"));
         }
     }
+    if let (Some(b), Some(m)) = (&fs.bind_cwd, ns.mount.as_ref().filter(|m| !*m.get_ref())) {
+        return Err(cx.conflict(("filesystem.bind_cwd", b), ("namespaces.mount", m), "binding the working directory needs a mount namespace"));
+    }
     Ok(Filesystem {
         proc: val(&fs.proc).unwrap_or(n.pid && n.mount),
         dev: val(&fs.dev).unwrap_or(n.mount),
         cwd: fs.cwd,
         readonly_root: fs.readonly_root.unwrap_or(true),
+        bind_cwd: fs.bind_cwd.map(|b| match b.into_inner() {
+            RawBindCwd::Ro => BindCwd::ReadOnly,
+            RawBindCwd::Rw => BindCwd::Writable,
+        }),
     })
 }
 

@@ -128,7 +128,7 @@ args = [{ index = 0, op = "eq", value = 0 }, { index = 1, op = "masked_eq", valu
     let allow_line = text.lines().position(|l| l.starts_with("allow = ")).unwrap() + 1;
     assert!(!p.namespaces.ipc && !p.namespaces.cgroup && p.namespaces.time);
     assert_eq!(p.identity, Identity { uid: 0, gid: 5, hostname: Some("box".into()) });
-    assert_eq!(p.filesystem, Filesystem { proc: true, dev: false, cwd: Some("/work".into()), readonly_root: false });
+    assert_eq!(p.filesystem, Filesystem { proc: true, dev: false, cwd: Some("/work".into()), readonly_root: false, bind_cwd: None });
     assert_eq!(p.mounts.len(), 5);
     assert_eq!(
         p.mounts[0],
@@ -249,6 +249,7 @@ fn conflicts_name_both_keys() {
     assert_error("[seccomp]\ndefault_action = \"kill_process\"\ndeny = [\"ptrace\"]\n", 3, &["seccomp.deny", "seccomp.default_action"]);
     assert_error("[seccomp]\ndeny = [\"ptrace\"]\n", 2, &["seccomp.deny", "default_action"]);
     assert_error("[namespaces]\nuser = false\n[identity]\nuid = 0\n", 4, &["identity.uid", "namespaces.user"]);
+    assert_error("[namespaces]\nmount = false\n[filesystem]\nbind_cwd = \"ro\"\n", 4, &["filesystem.bind_cwd", "namespaces.mount"]);
 }
 
 #[test]

@@ -1,0 +1,60 @@
+//! The engine side of the C API (`include/sandbox.h`; the symbols are exported by
+//! libsandbox.so from `preload/`): `sandbox_enter(policy_path)`, for programs that sandbox
+//! themselves (`setup_sandbox(); run_application_code();`).
+//!
+//! Same policy, same three processes, same fail-closed rules as the preload. Where the
+//! call returns:
+//! - errors found while validating (reading the policy, probing the host, planning)
+//!   change nothing: they are returned, and the process is as it was, NOT sandboxed; the
+//!   caller decides (the example in sandbox.h exits 125);
+//! - from the first irreversible step on, the call returns only in the app process (P2),
+//!   sandboxed. The calling process becomes the monitor: it never returns from the call,
+//!   and exits with the app's status or dies from its signal. A failure during the set-up
+//!   prints the one `sandbox: error:` line and the monitor exits 125, so the caller's code
+//!   never goes on unsandboxed.
+//! - once per process: a second call, or a call in a process the preload already
+//!   sandboxed before `main`, is an error (a sandbox inside the sandbox is not supported).
+
+use crate::error::{Facility, SetupError};
+use crate::policy::Caller;
+use crate::{env, host, log, plan, process, sys};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once this process is sandboxed (by the preload or by `enter`).
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
+/// The preload sandboxed this process before `main`: `enter` refuses from now on.
+pub fn mark_entered() {
+    ENTERED.store(true, Ordering::SeqCst);
+}
+
+/// `sandbox_enter`: `policy_path` None means the built-in default policy. `own_lib` is the
+/// library's file name (removed from `LD_PRELOAD` in the app's environment).
+pub fn enter(policy_path: Option<&str>, own_lib: &str) -> Result<(), SetupError> {
+    if ENTERED.load(Ordering::SeqCst) {
+        return Err(SetupError::reason(Facility::Process, "sandbox_enter", "this process is already sandboxed")
+            .hint("call sandbox_enter once, and not in a program run with LD_PRELOAD=libsandbox.so or `sandbox run`"));
+    }
+    let envp = sys::environ();
+    if let Some(level) = env::lookup(envp, crate::LOG_VAR).as_deref().and_then(log::Level::parse) {
+        log::set_level(level);
+    }
+    let caller = Caller { uid: nix::unistd::getuid().as_raw(), gid: nix::unistd::getgid().as_raw() };
+    let policy = crate::load_policy(policy_path, &caller)?;
+    // Everything that can fail without changing the process is tried first: these errors
+    // go back to the caller. `run` probes and plans again (cheap) and then acts.
+    let host = host::HostFacts::probe(&policy)?;
+    plan::build(&policy, &host)?;
+
+    let argv0 = std::env::args_os().next().map(|a| a.to_string_lossy().into_owned());
+    let program = argv0.as_deref().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("the program");
+    ENTERED.store(true, Ordering::SeqCst);
+    if let Err(e) = crate::run(&policy, program) {
+        process::fail(&e);
+    }
+    // The app process. Nothing is freed from here on (the seccomp filter is on, and free
+    // may call brk or munmap, which the policy need not allow).
+    env::prepare(envp, &policy.process, own_lib);
+    std::mem::forget((policy, host, argv0));
+    Ok(())
+}
