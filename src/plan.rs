@@ -55,9 +55,8 @@ pub enum Step {
     Tmpfs { target: AbsPath, size: Option<Size>, mode: u32 },
     Dir { target: AbsPath, mode: u32 },
     Symlink { text: String, target: AbsPath },
-    /// Unmount the host root (lazy), so nothing of it is reachable.
-    DetachOldRoot,
-    /// pivot_root into /newroot, detach the setup tmpfs; optionally make `/` read-only.
+    /// pivot_root into /newroot, then one lazy unmount of the setup tmpfs, which takes the
+    /// host root below it along (nothing of it stays reachable); optionally make `/` read-only.
     EnterNewRoot { readonly: bool },
     SetHostname { name: String },
     LoopbackUp,
@@ -204,7 +203,7 @@ fn rootfs_steps(policy: &Policy, host: &HostFacts) -> Result<Vec<Step>> {
     ];
     // /dev and /proc before the policy's mounts, so a policy can bind more on top of them
     // (e.g. /dev/kvm). /proc needs the host's proc still visible (the kernel refuses a new
-    // proc in a user namespace otherwise): it must come before DetachOldRoot.
+    // proc in a user namespace otherwise): it must come before EnterNewRoot.
     if policy.filesystem.dev {
         s.push(Step::MountDev { nodes: host.dev_nodes.clone() });
     }
@@ -254,7 +253,6 @@ fn rootfs_steps(policy: &Policy, host: &HostFacts) -> Result<Vec<Step>> {
     if let Some(mode) = policy.filesystem.bind_cwd {
         s.push(cwd_bind(host, mode)?);
     }
-    s.push(Step::DetachOldRoot);
     s.push(Step::EnterNewRoot { readonly: policy.filesystem.readonly_root });
     Ok(s)
 }
@@ -313,8 +311,9 @@ impl fmt::Display for Step {
             },
             Step::Dir { target, mode } => write!(f, "mkdir {target} (mode {mode:04o})"),
             Step::Symlink { text, target } => write!(f, "symlink {target} -> {text}"),
-            Step::DetachOldRoot => write!(f, "detach the host root"),
-            Step::EnterNewRoot { readonly } => write!(f, "pivot_root into the new root{}", if *readonly { ", then make it read-only" } else { "" }),
+            Step::EnterNewRoot { readonly } => {
+                write!(f, "pivot_root into the new root, detach the host root{}", if *readonly { ", then make it read-only" } else { "" })
+            }
             Step::SetHostname { name } => write!(f, "hostname {name:?}"),
             Step::LoopbackUp => write!(f, "bring lo up"),
             Step::UnshareTime => write!(f, "unshare the time namespace (for the app)"),
@@ -446,8 +445,7 @@ mod tests {
                 "symlink /lib64 -> usr/lib64",
                 "bind /etc -> /etc (ro, nosuid, nodev)",
                 "tmpfs on /tmp (mode 1777)",
-                "detach the host root",
-                "pivot_root into the new root, then make it read-only",
+                "pivot_root into the new root, detach the host root, then make it read-only",
                 "hostname \"sandbox\"",
                 "bring lo up",
             ]
@@ -531,7 +529,7 @@ mod tests {
         let names = names(&plan.init);
         let tmpfs = names.iter().position(|s| s.starts_with("tmpfs on /home")).unwrap();
         let cwd = names.iter().position(|s| s == "bind /home/u -> /home/u (rw, nosuid, nodev)").unwrap();
-        assert!(tmpfs < cwd && names[cwd + 1] == "detach the host root", "{names:#?}");
+        assert!(tmpfs < cwd && names[cwd + 1].starts_with("pivot_root into the new root"), "{names:#?}");
         let mut h = host(&p);
         h.cwd = Some(PathBuf::from("/"));
         assert!(build(&p, &h).unwrap_err().line().contains("whole host"));

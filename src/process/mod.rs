@@ -45,7 +45,6 @@ fn execute(step: &Step) -> Result<()> {
         Step::Tmpfs { target, size, mode } => rootfs::tmpfs(target, *size, *mode),
         Step::Dir { target, mode } => rootfs::dir(target, *mode),
         Step::Symlink { text, target } => rootfs::symlink(text, target),
-        Step::DetachOldRoot => rootfs::detach_old_root(),
         Step::EnterNewRoot { readonly } => rootfs::enter_new_root(*readonly),
         Step::SetHostname { name } => uts::set_hostname(name),
         Step::LoopbackUp => net::loopback_up(),
