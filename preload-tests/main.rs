@@ -8,6 +8,7 @@
 
 mod harness;
 
+mod cli;
 mod defaults;
 mod environment;
 mod filesystem;

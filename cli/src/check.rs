@@ -86,11 +86,16 @@ pub fn resolved(p: &Policy) -> String {
     let fs = &p.filesystem;
     let _ = writeln!(
         o,
-        "  filesystem: proc {}, dev {}, cwd {}, read-only root {}",
+        "  filesystem: proc {}, dev {}, cwd {}, read-only root {}, bind_cwd {}",
         yes(fs.proc),
         yes(fs.dev),
         fs.cwd.as_ref().map(|c| c.to_string()).unwrap_or_else(|| "(the caller's if visible, else /)".into()),
-        yes(fs.readonly_root)
+        yes(fs.readonly_root),
+        match fs.bind_cwd {
+            None => "no",
+            Some(libsandbox::policy::BindCwd::ReadOnly) => "read-only",
+            Some(libsandbox::policy::BindCwd::Writable) => "writable",
+        }
     );
     if p.mounts.is_empty() {
         let _ = writeln!(o, "  mounts: none (an empty root)");

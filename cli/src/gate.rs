@@ -202,7 +202,11 @@ pub fn syscall_name(nr: i64) -> String {
         (libc::SYS_prlimit64, "prlimit64"),
         (libc::SYS_gettid, "gettid"),
         (libc::SYS_getpid, "getpid"),
-        (libc::SYS_mmap, "mmap (of a file)"),
+        (libc::SYS_mmap, "mmap of a file"),
+        (libc::SYS_poll, "poll"),
+        (libc::SYS_ppoll, "ppoll"),
+        (libc::SYS_readlink, "readlink"),
+        (libc::SYS_readlinkat, "readlinkat"),
     ];
     known.iter().find(|(n, _)| *n == nr).map(|(_, name)| name.to_string()).unwrap_or_else(|| format!("system call {nr}"))
 }

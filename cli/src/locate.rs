@@ -38,7 +38,7 @@ pub fn library() -> Result<PathBuf> {
         CliError::new(
             "find libsandbox.so",
             format!("neither {} nor {} exists", candidates[0].display(), candidates[1].display()),
-            format!("install sandbox and libsandbox.so together (scripts/install.sh), or set {LIBRARY_VAR}"),
+            format!("install sandbox and libsandbox.so together with scripts/install.sh, or set {LIBRARY_VAR}"),
         )
     })
 }
@@ -72,7 +72,7 @@ pub fn profile(name: &str) -> Result<PathBuf> {
         return Err(CliError::new(
             format!("profile {name:?}"),
             "is not a profile name",
-            "use a name that `sandbox profiles` lists (letters, digits, -, _, .)",
+            "use a name that `sandbox profiles` lists: letters, digits, -, _ and .",
         ));
     }
     let dirs = profile_dirs();

@@ -89,7 +89,7 @@ fn classify(path: &Path, depth: u32) -> Result<How> {
         .status(error::CANNOT_EXECUTE)),
         Ok(Format::Unknown) => Err(CliError::new(format!("run {}", shown(path)), "is neither an ELF program nor a #! script", "name a program").status(error::CANNOT_EXECUTE)),
         Err(Unfit::ForeignMachine(why)) | Err(Unfit::NotExecutable(why)) => {
-            Err(CliError::new(format!("run {}", shown(path)), why, "run a program built for this machine (x86_64)").status(error::CANNOT_EXECUTE))
+            Err(CliError::new(format!("run {}", shown(path)), why, "run a program built for this machine, x86_64").status(error::CANNOT_EXECUTE))
         }
     }
 }
@@ -107,7 +107,7 @@ fn refuse_privileged(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
         return Err(CliError::new(
             format!("refusing to sandbox {}", shown(path)),
             format!("it is {bits} (owner uid {}, mode {:04o}): the kernel would run it with other ids and the loader would ignore LD_PRELOAD", meta.uid(), mode & 0o7777),
-            "sandboxing a privileged program is not supported; run a copy without the bit (cp; chmod u-s,g-s)",
+            "sandboxing a privileged program is not supported; run a copy without the bit: cp, then chmod u-s,g-s",
         ));
     }
     match sys::has_file_capabilities(path) {
@@ -115,7 +115,7 @@ fn refuse_privileged(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
         Ok(true) => Err(CliError::new(
             format!("refusing to sandbox {}", shown(path)),
             "it has file capabilities (security.capability): the kernel would raise its privileges and the loader would ignore LD_PRELOAD",
-            "run a copy without them (cp makes one; or setcap -r on the copy)",
+            "run a copy without them: cp makes one, or setcap -r on a copy",
         )),
         Err(e) => Err(error::io(format!("read the file capabilities of {}", shown(path)), &e, "check the file")),
     }

@@ -152,7 +152,9 @@ const STAGE_EXECVE: u8 = 2;
 
 fn preloaded(o: &Options, program: &Program, elf: &Path, loader: &Path) -> Result<Infallible> {
     let lib = locate::library()?;
+    let checked = std::time::Instant::now();
     program::check_loadable(elf, loader, &lib, &environment(&lib, o, None))?;
+    libsandbox::debug!("{} --list {}: libsandbox.so loads ({:?})", loader.display(), elf.display(), checked.elapsed());
 
     let pipe = || nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| CliError::new("create a pipe", e.desc(), "too many open files? raise ulimit -n"));
     let (answer_r, answer_w) = pipe()?;
@@ -234,31 +236,31 @@ fn refused(refusal: gate::Refusal, program: &Program, lib: &Path, exec_r: &Owned
                 return CliError::new(
                     what,
                     format!("ptrace(PTRACE_TRACEME) failed: {}", errno.desc()),
-                    "sandbox run holds the program under ptrace until the library answers; is it already traced (strace -f, gdb) or is ptrace forbidden (kernel.yama.ptrace_scope=3, a seccomp profile)?",
+                    "sandbox run holds the program under ptrace until the library answers: is sandbox run itself traced by strace -f or gdb, or is ptrace forbidden by kernel.yama.ptrace_scope = 3 or a seccomp profile?",
                 );
             }
             let status = if errno == Errno::ENOENT { error::NOT_FOUND } else { error::CANNOT_EXECUTE };
             CliError::new(format!("execute {}", program.path.display()), errno.desc(), "check the program and its permissions").status(status)
         }
         gate::Refusal::Ended(status) => {
-            CliError::new(what, format!("the program ended before libsandbox.so took control ({status:?})"), "nothing of it ran sandboxed; run it again")
+            CliError::new(what, format!("the program ended before libsandbox.so took control, wait status {status:?}"), "nothing of it ran; run it again")
         }
         gate::Refusal::SyscallBeforeAnswer { nr, library_mapped } => {
             let why = if library_mapped {
                 format!(
-                    "the library is loaded but its hook did not run first: the program's first system call ({}) came before the handshake",
+                    "the library is loaded but its hook did not run first: the program's first system call, {}, came before the handshake",
                     gate::syscall_name(nr)
                 )
             } else {
                 format!(
-                    "the dynamic loader did not load the library (see its message above): the program's first system call ({}) came without the handshake",
+                    "the dynamic loader did not load the library, see its message above: the program's first system call, {}, came without the handshake",
                     gate::syscall_name(nr)
                 )
             };
             CliError::new(
                 what,
                 format!("{why}; the program was stopped there and killed"),
-                "the program must start through glibc's __libc_start_main with libsandbox.so preloaded (a Go or custom-_start program cannot); check `ld.so --list` on it",
+                "the program must start through glibc's __libc_start_main with libsandbox.so preloaded, which Go programs and programs with their own _start do not; `ld.so --list PROGRAM` shows what the loader loads",
             )
         }
         gate::Refusal::WrongAnswer(said) => CliError::new(
@@ -266,7 +268,7 @@ fn refused(refusal: gate::Refusal, program: &Program, lib: &Path, exec_r: &Owned
             format!("the library answered {said:?}, this command expects {:?}", String::from_utf8_lossy(handshake::ANSWER).trim_end()),
             "install sandbox and libsandbox.so from the same build",
         ),
-        gate::Refusal::Trace(step, e) => CliError::new(what, format!("{step}: {}", e.desc()), "ptrace must be allowed for sandbox run (kernel.yama.ptrace_scope <= 2)"),
+        gate::Refusal::Trace(step, e) => CliError::new(what, format!("{step}: {}", e.desc()), "sandbox run needs ptrace; kernel.yama.ptrace_scope = 3 forbids it"),
     }
 }
 
