@@ -30,6 +30,10 @@ fn main() {
     // Rust ignores SIGPIPE; programs started from here, and this command writing to a
     // closed pipe, must see the default.
     libsandbox::sys::default_signals(&[libc::SIGPIPE]);
+    // SANDBOX_LOG applies to every command (`run --log` overrides it).
+    if let Some(level) = std::env::var(libsandbox::LOG_VAR).ok().as_deref().and_then(libsandbox::log::Level::parse) {
+        libsandbox::log::set_level(level);
+    }
     let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if args.is_empty() {
         eprint!("{}", help::text(""));

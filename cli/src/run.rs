@@ -22,8 +22,10 @@
 //! program from a descriptor opened before the sandbox existed, so the program need not
 //! be visible inside. The command's own process is the monitor. Differences from the
 //! preload: the program's `main` is not entered by the library but started by execve
-//! inside the finished sandbox, so a seccomp filter must allow execve and the system
-//! calls of a static binary's start-up (arch_prctl, set_tid_address, brk, ...), and
+//! inside the finished sandbox, so a seccomp filter must allow execveat (fexecve) and
+//! the system calls of a static binary's start-up (for glibc: brk, arch_prctl,
+//! set_tid_address, set_robust_list, rseq, prlimit64, readlink, getrandom, mprotect;
+//! measured with strace), where the preload's filter need allow none of them; and
 //! `no_new_privs` is already set when execve runs (setuid bits and file capabilities
 //! of the program have no effect, which is fine: such programs are refused anyway).
 
@@ -83,8 +85,7 @@ fn parse(args: Vec<OsString>) -> Result<Options> {
 
 pub fn main(args: Vec<OsString>) -> Result<Infallible> {
     let o = parse(args)?;
-    let level = o.log.or_else(|| std::env::var(libsandbox::LOG_VAR).ok().as_deref().and_then(Level::parse));
-    if let Some(level) = level {
+    if let Some(level) = o.log {
         log::set_level(level);
     }
     let policy = o.choice.load(&choice::caller())?;
