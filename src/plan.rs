@@ -8,7 +8,7 @@
 
 use crate::error::{Facility, Result, SetupError};
 use crate::host::{HostFacts, PathFact};
-use crate::policy::{AbsPath, Mount, NetworkMode, Policy, Size};
+use crate::policy::{AbsPath, Mount, Policy, Size};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -59,7 +59,8 @@ pub enum Step {
     /// host root below it along (nothing of it stays reachable); optionally make `/` read-only.
     EnterNewRoot { readonly: bool },
     SetHostname { name: String },
-    LoopbackUp,
+    /// Enter the network namespace the helper made (`lo` up), see `net`.
+    JoinNetwork,
     /// unshare(CLONE_NEWTIME): applies to the init's children, i.e. the app.
     UnshareTime,
 
@@ -76,8 +77,12 @@ pub enum Step {
 /// What the monitor needs for the clone and the wait.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloneSpec {
-    /// CLONE_NEW* flags for clone(2) (time and cgroup are unshared by the init instead).
+    /// CLONE_NEW* flags for clone(2) (time and cgroup are unshared by the init instead;
+    /// net is made by the helper).
     pub flags: libc::c_int,
+    /// Fork the network helper after the clone: it makes the new network namespace while
+    /// the init builds the root filesystem (see `net`).
+    pub net_helper: bool,
     /// uid/gid maps written by the monitor: (inside, outside).
     pub uid_map: Option<(u32, u32)>,
     pub gid_map: Option<(u32, u32)>,
@@ -120,7 +125,6 @@ pub fn build(policy: &Policy, host: &HostFacts) -> Result<Plan> {
         (ns.user, libc::CLONE_NEWUSER),
         (ns.mount, libc::CLONE_NEWNS),
         (ns.pid, libc::CLONE_NEWPID),
-        (ns.net, libc::CLONE_NEWNET),
         (ns.ipc, libc::CLONE_NEWIPC),
         (ns.uts, libc::CLONE_NEWUTS),
     ] {
@@ -130,6 +134,7 @@ pub fn build(policy: &Policy, host: &HostFacts) -> Result<Plan> {
     }
     let clone = CloneSpec {
         flags,
+        net_helper: ns.net,
         uid_map: ns.user.then_some((policy.identity.uid, host.euid)),
         gid_map: ns.user.then_some((policy.identity.gid, host.egid)),
     };
@@ -146,8 +151,9 @@ pub fn build(policy: &Policy, host: &HostFacts) -> Result<Plan> {
     if let Some(name) = &policy.identity.hostname {
         init.push(Step::SetHostname { name: name.clone() });
     }
-    if policy.network == NetworkMode::None {
-        init.push(Step::LoopbackUp);
+    // Last of the init's own steps: the helper has had the longest time to make it.
+    if ns.net {
+        init.push(Step::JoinNetwork);
     }
     if ns.time {
         init.push(Step::UnshareTime);
@@ -279,7 +285,7 @@ impl Step {
             Step::CloseInheritedFds { .. } | Step::DieWithInit | Step::Chdir { .. } | Step::NewSession => Facility::Process,
             Step::UnshareCgroup | Step::UnshareTime => Facility::Namespaces,
             Step::SetHostname { .. } => Facility::Uts,
-            Step::LoopbackUp => Facility::Net,
+            Step::JoinNetwork => Facility::Net,
             Step::SetRlimit { .. } => Facility::Rlimit,
             Step::DropCapabilities | Step::NoNewPrivs => Facility::Caps,
             _ => Facility::Rootfs,
@@ -315,7 +321,7 @@ impl fmt::Display for Step {
                 write!(f, "pivot_root into the new root, detach the host root{}", if *readonly { ", then make it read-only" } else { "" })
             }
             Step::SetHostname { name } => write!(f, "hostname {name:?}"),
-            Step::LoopbackUp => write!(f, "bring lo up"),
+            Step::JoinNetwork => write!(f, "join the new network namespace (lo up)"),
             Step::UnshareTime => write!(f, "unshare the time namespace (for the app)"),
             Step::DieWithInit => write!(f, "die with the init process (PR_SET_PDEATHSIG)"),
             Step::Chdir { path, fallback_to_root } => {
@@ -337,6 +343,9 @@ impl fmt::Display for Plan {
             writeln!(f, "    {s}")?;
         }
         writeln!(f, "    clone with {}", clone_flag_names(self.clone.flags))?;
+        if self.clone.net_helper {
+            writeln!(f, "    fork the network helper: new network namespace in the sandbox's user namespace, lo up, passed to the init")?;
+        }
         if let (Some(u), Some(g)) = (self.clone.uid_map, self.clone.gid_map) {
             writeln!(f, "    uid_map {} {} 1, setgroups deny, gid_map {} {} 1", u.0, u.1, g.0, g.1)?;
         }
@@ -425,8 +434,9 @@ mod tests {
         assert_eq!(plan.before_clone, [Step::CloseInheritedFds { keep: vec![] }]);
         assert_eq!(
             plan.clone.flags,
-            libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS
+            libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS
         );
+        assert!(plan.clone.net_helper);
         assert_eq!(plan.clone.uid_map, Some((1000, 1000)));
         assert_eq!(
             names(&plan.init),
@@ -447,7 +457,7 @@ mod tests {
                 "tmpfs on /tmp (mode 1777)",
                 "pivot_root into the new root, detach the host root, then make it read-only",
                 "hostname \"sandbox\"",
-                "bring lo up",
+                "join the new network namespace (lo up)",
             ]
         );
         // /lib32 is missing on this host and optional: skipped. The app's steps end with

@@ -382,3 +382,72 @@ pub fn write_then_close(fd: RawFd, buf: &[u8]) -> Result<(), Errno> {
     unsafe { libc::close(fd) };
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------
+// A descriptor over a socket pair (SCM_RIGHTS), for the network helper (see `net`).
+
+/// `socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC)`: message boundaries kept.
+pub fn seqpacket_pair() -> Result<(OwnedFd, OwnedFd), Errno> {
+    let mut fds = [-1; 2];
+    // SAFETY: `fds` has room for the two descriptors the call writes.
+    cvt(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) } as libc::c_long)?;
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Send `data` (non-empty), with `fd` attached when given, as one message.
+pub fn send_with_fd(sock: &OwnedFd, data: &[u8], fd: Option<&OwnedFd>) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a zeroed msghdr is valid; every pointer set below points to a live buffer of
+    // the length given, for the duration of the call.
+    unsafe {
+        let mut iov = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        let mut cbuf = [0u64; 4]; // CMSG_SPACE(sizeof(int)) = 24 bytes, 8-aligned
+        if let Some(fd) = fd {
+            msg.msg_control = cbuf.as_mut_ptr().cast();
+            msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) as usize;
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::c_int>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>(), fd.as_raw_fd());
+        }
+        loop {
+            match cvt(libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) as libc::c_long) {
+                Err(Errno::EINTR) => continue,
+                r => return r.map(drop),
+            }
+        }
+    }
+}
+
+/// Receive one message into `buf`: its length (0 at EOF) and the descriptor it carried.
+pub fn recv_with_fd(sock: &OwnedFd, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>), Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: as in `send_with_fd`; the kernel writes at most the lengths given. A received
+    // descriptor is new (MSG_CMSG_CLOEXEC) and owned by nobody else.
+    unsafe {
+        let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        let mut cbuf = [0u64; 4];
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&cbuf);
+        let n = loop {
+            match cvt(libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) as libc::c_long) {
+                Err(Errno::EINTR) => continue,
+                r => break r? as usize,
+            }
+        };
+        let mut fd = None;
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if !c.is_null() && (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+            fd = Some(OwnedFd::from_raw_fd(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>())));
+        }
+        Ok((n, fd))
+    }
+}

@@ -47,7 +47,7 @@ fn execute(step: &Step) -> Result<()> {
         Step::Symlink { text, target } => rootfs::symlink(text, target),
         Step::EnterNewRoot { readonly } => rootfs::enter_new_root(*readonly),
         Step::SetHostname { name } => uts::set_hostname(name),
-        Step::LoopbackUp => net::loopback_up(),
+        Step::JoinNetwork => net::join(),
         Step::DieWithInit => app::die_with_init(),
         Step::Chdir { path, fallback_to_root } => app::chdir(path, *fallback_to_root),
         Step::SetRlimit { resource, value } => rlimit::set(*resource, *value),

@@ -33,6 +33,7 @@ pub fn launch(cx: &Context, plan: &Plan) -> Result<()> {
     let (report_r, report_w) = channel::pipe()?;
     let (sync_r, sync_w) = channel::pipe()?;
     let (status_r, status_w) = channel::pipe()?;
+    let net = if plan.clone.net_helper { Some(crate::net::handover()?) } else { None };
 
     // Block the forwarded signals until someone is there to receive them: the init
     // unblocks them once the app exists; we once we know the init's pid.
@@ -42,6 +43,9 @@ pub fn launch(cx: &Context, plan: &Plan) -> Result<()> {
     let started = Instant::now();
     let init_pid = match sys::clone_fork(plan.clone.flags) {
         Ok(Forked::Child) => {
+            if let Some(net) = net {
+                net.into_init();
+            }
             drop((report_r, sync_w, status_r));
             init::run(plan, Pipes { sync: sync_r, report: report_w, status: status_w }, &mask, plan.clone.flags & libc::CLONE_NEWPID != 0);
             return Ok(());
@@ -61,6 +65,11 @@ pub fn launch(cx: &Context, plan: &Plan) -> Result<()> {
         let _ = waitpid(Pid::from_raw(init_pid), None);
         e
     };
+    // The network namespace is made alongside the init's work (see `net`).
+    let net_helper = match net {
+        Some(net) => Some(net.start_helper(init_pid, plan.clone.flags & libc::CLONE_NEWUSER != 0).map_err(abort)?),
+        None => None,
+    };
     if let (Some(u), Some(g)) = (plan.clone.uid_map, plan.clone.gid_map) {
         userns::write_maps(init_pid, u, g).map_err(abort)?;
     }
@@ -70,6 +79,7 @@ pub fn launch(cx: &Context, plan: &Plan) -> Result<()> {
     // Setup errors of the init and the app arrive here; EOF means the app is entering main.
     let msg = channel::read_to_end(&report_r);
     drop(report_r);
+    drop(net_helper);
     if !msg.is_empty() {
         let e = SetupError::decode(&msg)
             .unwrap_or_else(|| SetupError::reason(Facility::Process, "set up the sandbox", String::from_utf8_lossy(&msg).into_owned()));
