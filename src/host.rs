@@ -38,6 +38,8 @@ pub struct HostFacts {
     pub proc_protect: Vec<&'static str>,
     /// Device nodes of the minimal /dev that exist on the host.
     pub dev_nodes: Vec<&'static str>,
+    /// cgroup mounts and the caller's cgroups; None when the policy needs no cgroup.
+    pub cgroup: Option<crate::cgroup::Facts>,
 }
 
 pub const PROC_READONLY: &[&str] = &["sys", "sysrq-trigger", "irq", "bus"];
@@ -79,6 +81,7 @@ impl HostFacts {
             } else {
                 vec![]
             },
+            cgroup: crate::cgroup::Facts::probe(policy)?,
         })
     }
 }

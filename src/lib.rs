@@ -8,6 +8,7 @@
 //! - `process`     monitor (P0) / init (P1) / app (P2), and the loop that runs steps
 //! - `userns`, `namespaces`, `rootfs`, `net`, `uts`, `rlimit`, `caps`, `fds`, `env`:
 //!   one facility each
+//! - `cgroup`      the sandbox's cgroup (v2, v1 fallback): limits, usage, `stats_file`, removal
 //! - `sys`         the only module with `unsafe`
 //! - `handshake`, `api`: the library's side of `sandbox run` and of the C API (`sandbox.h`)
 //! - `error`, `log` errors (typed until printed) and `SANDBOX_LOG` diagnostics
@@ -21,6 +22,7 @@ pub mod error;
 #[macro_use]
 pub mod log;
 pub mod caps;
+pub mod cgroup;
 pub mod env;
 pub mod fds;
 pub mod handshake;
@@ -65,10 +67,6 @@ pub fn load_policy(policy_path: Option<&str>, caller: &Caller) -> Result<Policy,
 
 /// Sections whose facility is not built yet are refused, never ignored.
 fn unsupported(policy: &Policy) -> Result<(), SetupError> {
-    if let (Some(c), policy::Source::File(_)) = (&policy.cgroup, &policy.source) {
-        return Err(SetupError::reason(Facility::Cgroup, format!("{} line {}", policy.source, c.line), "[cgroup] is not supported yet")
-            .hint("remove the [cgroup] section"));
-    }
     if let (Some(s), policy::Source::File(_)) = (&policy.seccomp, &policy.source) {
         return Err(SetupError::reason(Facility::Seccomp, format!("{} line {}", policy.source, s.line), "[seccomp] is not supported yet")
             .hint("remove the [seccomp] section"));

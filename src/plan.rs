@@ -91,6 +91,8 @@ pub struct CloneSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub before_clone: Vec<Step>,
+    /// The sandbox's cgroup, made by the monitor before the clone (see `cgroup`).
+    pub cgroup: Option<crate::cgroup::Setup>,
     pub clone: CloneSpec,
     pub init: Vec<Step>,
     pub app: Vec<Step>,
@@ -119,6 +121,7 @@ pub fn build(policy: &Policy, host: &HostFacts) -> Result<Plan> {
 
     let mut before_clone = Vec::new();
     before_clone.push(Step::CloseInheritedFds { keep: policy.process.keep_fds.clone() });
+    let cgroup = crate::cgroup::plan(policy, host.cgroup.as_ref())?;
 
     let mut flags = 0;
     for (on, flag) in [
@@ -195,7 +198,7 @@ pub fn build(policy: &Policy, host: &HostFacts) -> Result<Plan> {
     app.push(Step::DropCapabilities);
     app.push(Step::NoNewPrivs);
 
-    Ok(Plan { before_clone, clone, init, app })
+    Ok(Plan { before_clone, cgroup, clone, init, app })
 }
 
 fn rootfs_steps(policy: &Policy, host: &HostFacts) -> Result<Vec<Step>> {
@@ -342,6 +345,9 @@ impl fmt::Display for Plan {
         for s in &self.before_clone {
             writeln!(f, "    {s}")?;
         }
+        if let Some(c) = &self.cgroup {
+            writeln!(f, "    {c}")?;
+        }
         writeln!(f, "    clone with {}", clone_flag_names(self.clone.flags))?;
         if self.clone.net_helper {
             writeln!(f, "    fork the network helper: new network namespace in the sandbox's user namespace, lo up, passed to the init")?;
@@ -420,6 +426,7 @@ mod tests {
             setup_dir: PathBuf::from("/tmp"),
             proc_protect: vec!["sys", "sysrq-trigger"],
             dev_nodes: vec!["null", "zero"],
+            cgroup: None,
         }
     }
 

@@ -173,7 +173,8 @@ pub enum CgroupVersion {
 pub struct Cgroup {
     pub line: usize,
     pub version: CgroupVersion,
-    pub parent: Option<AbsPath>,
+    /// Added field: the cgroup under which the sandbox's is made (default: the caller's).
+    pub parent: Option<Located<AbsPath>>,
     pub memory_max: Option<Size>,
     pub memory_swap_max: Option<Size>,
     pub pids_max: Option<u64>,

@@ -129,7 +129,7 @@ enum RawCgroupVersion {
 #[serde(deny_unknown_fields)]
 struct RawCgroup {
     version: Option<RawCgroupVersion>,
-    parent: Option<AbsPath>,
+    parent: Option<Spanned<AbsPath>>,
     memory_max: Option<Spanned<Size>>,
     memory_swap_max: Option<Size>,
     pids_max: Option<Spanned<i64>>,
@@ -489,6 +489,9 @@ fn resolve_rlimits(r: RawRlimits, cx: &Ctx) -> Result<Rlimits, PolicyError> {
     })
 }
 
+/// The kernel's largest pids.max (PID_MAX_LIMIT, 4M): a larger value fails to write.
+const PIDS_MAX_LIMIT: i64 = 4 * 1024 * 1024;
+
 fn resolve_cgroup(c: Spanned<RawCgroup>, cx: &Ctx) -> Result<Cgroup, PolicyError> {
     let line = cx.line_of(&c);
     let r = c.into_inner();
@@ -498,6 +501,9 @@ fn resolve_cgroup(c: Spanned<RawCgroup>, cx: &Ctx) -> Result<Cgroup, PolicyError
             return Err(cx.err(cx.line_of(cpus), format!("cgroup.cpus must be more than zero (got {v})")));
         }
     }
+    if let Some(p) = r.pids_max.as_ref().filter(|p| *p.get_ref() > PIDS_MAX_LIMIT) {
+        return Err(cx.err(cx.line_of(p), format!("cgroup.pids_max = {} is more than the kernel allows ({PIDS_MAX_LIMIT})", p.get_ref())));
+    }
     Ok(Cgroup {
         line,
         version: match r.version {
@@ -505,7 +511,7 @@ fn resolve_cgroup(c: Spanned<RawCgroup>, cx: &Ctx) -> Result<Cgroup, PolicyError
             Some(RawCgroupVersion::V2) => CgroupVersion::V2,
             Some(RawCgroupVersion::V1) => CgroupVersion::V1,
         },
-        parent: r.parent,
+        parent: r.parent.map(|p| Located { line: cx.line_of(&p), value: p.into_inner() }),
         memory_max: positive_size(&r.memory_max, "cgroup.memory_max", cx)?.map(Size),
         memory_swap_max: r.memory_swap_max,
         pids_max: positive_int(&r.pids_max, "cgroup.pids_max", cx)?,

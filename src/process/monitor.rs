@@ -9,7 +9,7 @@ use super::{run_steps, Context, FORWARDED};
 use crate::error::{Context as _, Facility, Result, SetupError};
 use crate::plan::Plan;
 use crate::sys::{self, Forked};
-use crate::userns;
+use crate::{cgroup, userns};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, sigprocmask, SigSet, SigmaskHow, Signal};
@@ -30,6 +30,9 @@ pub fn launch(cx: &Context, plan: &Plan) -> Result<()> {
             return Err(SetupError::reason(Facility::Process, "start the sandbox", "the launching process already exited"));
         }
     }
+    // [cgroup] before the clone: made and limited now (and removed by its guard on every way
+    // out); the init is moved in before it goes on, so its cgroup namespace is rooted there.
+    let mut cgroup = cgroup::Session::start(policy, plan.cgroup.as_ref())?;
     let (report_r, report_w) = channel::pipe()?;
     let (sync_r, sync_w) = channel::pipe()?;
     let (status_r, status_w) = channel::pipe()?;
@@ -43,6 +46,7 @@ pub fn launch(cx: &Context, plan: &Plan) -> Result<()> {
     let started = Instant::now();
     let init_pid = match sys::clone_fork(plan.clone.flags) {
         Ok(Forked::Child) => {
+            cgroup.disown();
             if let Some(net) = net {
                 net.into_init();
             }
@@ -70,6 +74,7 @@ pub fn launch(cx: &Context, plan: &Plan) -> Result<()> {
         Some(net) => Some(net.start_helper(init_pid, plan.clone.flags & libc::CLONE_NEWUSER != 0).map_err(abort)?),
         None => None,
     };
+    cgroup.attach(init_pid).map_err(abort)?;
     if let (Some(u), Some(g)) = (plan.clone.uid_map, plan.clone.gid_map) {
         userns::write_maps(init_pid, u, g).map_err(abort)?;
     }
@@ -86,8 +91,8 @@ pub fn launch(cx: &Context, plan: &Plan) -> Result<()> {
         return Err(abort(e));
     }
     crate::debug!("setup done in {:?}; waiting for the app", started.elapsed());
-    let end = wait(cx, init_pid, status_r, started);
-    finish(cx, end)
+    let end = wait(cx, init_pid, status_r, started, &cgroup);
+    finish(cx, end, cgroup)
 }
 
 /// How the run ended.
@@ -96,7 +101,7 @@ enum End {
     TimedOut,
 }
 
-fn wait(cx: &Context, init_pid: libc::pid_t, status: OwnedFd, started: Instant) -> End {
+fn wait(cx: &Context, init_pid: libc::pid_t, status: OwnedFd, started: Instant, cgroup: &cgroup::Session) -> End {
     let deadline = cx.policy.process.time_limit.map(|d| started + d.0);
     let pidfd = sys::pidfd_open(init_pid).ok();
     let mut app_status = None;
@@ -123,6 +128,7 @@ fn wait(cx: &Context, init_pid: libc::pid_t, status: OwnedFd, started: Instant) 
             Err(_) => break,
             Ok(0) => {
                 crate::debug!("time limit reached: killing the sandbox");
+                cgroup.kill();
                 let _ = kill(Pid::from_raw(init_pid), Signal::SIGKILL);
                 timed_out = true;
                 continue;
@@ -174,7 +180,18 @@ fn wait(cx: &Context, init_pid: libc::pid_t, status: OwnedFd, started: Instant) 
     }))
 }
 
-fn finish(cx: &Context, end: End) -> ! {
+fn finish(cx: &Context, end: End, cgroup: cgroup::Session) -> ! {
+    // Kill what is left in the cgroup, remove it, write stats_file: before any way out.
+    let oom = cgroup.finish(match end {
+        End::TimedOut => cgroup::Ending::TimedOut,
+        End::App(AppStatus::Exited(code)) => cgroup::Ending::Exited(code),
+        End::App(AppStatus::Killed { signal, .. }) => cgroup::Ending::Killed(signal),
+        End::App(AppStatus::Stopped(_)) => cgroup::Ending::Exited(125),
+    });
+    if let Some(limit) = oom {
+        crate::log::notice(&format!("out of memory: {} was killed by the memory limit ({limit})", cx.program));
+        sys::exit_now(137)
+    }
     match end {
         End::TimedOut => {
             let limit = cx.policy.process.time_limit.map(|d| d.to_string()).unwrap_or_default();
