@@ -21,3 +21,4 @@ mod network;
 mod policy_errors;
 mod process;
 mod real_programs;
+mod seccomp;

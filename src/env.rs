@@ -56,28 +56,72 @@ pub fn filter(entries: &[&[u8]], process: &Process, own_lib: &str) -> Vec<Vec<u8
 /// (also installed as libc's `environ`). When the result only drops entries, the array is
 /// edited in place; otherwise a new one is built.
 pub fn prepare(envp: *mut *mut libc::c_char, process: &Process, own_lib: &str) -> *mut *mut libc::c_char {
-    let entries: Vec<&CStr> = sys::env_entries(envp as *const *const libc::c_char);
-    let bytes: Vec<&[u8]> = entries.iter().map(|c| c.to_bytes()).collect();
-    let wanted = filter(&bytes, process, own_lib);
-    let only_removals = {
-        let mut it = bytes.iter();
-        wanted.iter().all(|w| it.any(|b| *b == w.as_slice()))
-    };
-    if only_removals {
+    Prepared::new(envp, process, own_lib).install()
+}
+
+/// [`prepare`] in two halves: `new` decides (and allocates) before the sandbox starts;
+/// `install`, in the app right before `main`, neither allocates, frees nor makes a system
+/// call, as it runs after the seccomp filter, which need not allow brk or mmap.
+pub struct Prepared {
+    envp: *mut *mut libc::c_char,
+    how: How,
+}
+
+enum How {
+    /// Only entries go: drop those marked, in place.
+    Remove(Vec<bool>),
+    /// A new array, built and leaked already.
+    Replace(*mut *mut libc::c_char),
+}
+
+impl Prepared {
+    pub fn new(envp: *mut *mut libc::c_char, process: &Process, own_lib: &str) -> Prepared {
+        let entries: Vec<&CStr> = sys::env_entries(envp as *const *const libc::c_char);
+        let bytes: Vec<&[u8]> = entries.iter().map(|c| c.to_bytes()).collect();
+        let wanted = filter(&bytes, process, own_lib);
         let mut keep = wanted.iter().peekable();
-        sys::env_retain(envp, |e| {
-            if keep.peek().is_some_and(|w| w.as_slice() == e.to_bytes()) {
-                keep.next();
-                false
-            } else {
-                true
-            }
-        });
-        sys::env_set_environ(envp);
-        envp
-    } else {
-        sys::env_replace(wanted.into_iter().map(|e| CString::new(e).expect("env entries contain no NUL")).collect())
+        let gone: Vec<bool> = bytes
+            .iter()
+            .map(|b| {
+                let kept = keep.peek().is_some_and(|w| w.as_slice() == *b);
+                if kept {
+                    keep.next();
+                }
+                !kept
+            })
+            .collect();
+        let how = if keep.peek().is_none() {
+            How::Remove(gone)
+        } else {
+            How::Replace(build(wanted.into_iter().map(|e| CString::new(e).expect("env entries contain no NUL")).collect()))
+        };
+        Prepared { envp, how }
     }
+
+    /// Install the environment as libc's `environ` and return it (to pass to `main`).
+    pub fn install(self) -> *mut *mut libc::c_char {
+        let envp = match &self.how {
+            How::Remove(gone) => {
+                let mut i = 0;
+                sys::env_retain(self.envp, |_| {
+                    i += 1;
+                    gone.get(i - 1).copied().unwrap_or(false)
+                });
+                self.envp
+            }
+            How::Replace(array) => *array,
+        };
+        sys::env_set_environ(envp);
+        std::mem::forget(self);
+        envp
+    }
+}
+
+/// A NULL-terminated array of `entries` that lives for the rest of the process.
+fn build(entries: Vec<CString>) -> *mut *mut libc::c_char {
+    let mut ptrs: Vec<*mut libc::c_char> = entries.into_iter().map(CString::into_raw).collect();
+    ptrs.push(std::ptr::null_mut());
+    Box::leak(ptrs.into_boxed_slice()).as_mut_ptr()
 }
 
 /// `NAME`'s value in `envp`, read without getenv().

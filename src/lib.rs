@@ -6,8 +6,8 @@
 //! - `host`        host facts, probed once
 //! - `plan`        policy + host facts -> the ordered steps of each process (pure)
 //! - `process`     monitor (P0) / init (P1) / app (P2), and the loop that runs steps
-//! - `userns`, `namespaces`, `rootfs`, `net`, `uts`, `rlimit`, `caps`, `fds`, `env`:
-//!   one facility each
+//! - `userns`, `namespaces`, `rootfs`, `net`, `uts`, `rlimit`, `caps`, `fds`, `env`,
+//!   `seccomp`: one facility each
 //! - `cgroup`      the sandbox's cgroup (v2, v1 fallback): limits, usage, `stats_file`, removal
 //! - `sys`         the only module with `unsafe`
 //! - `handshake`, `api`: the library's side of `sandbox run` and of the C API (`sandbox.h`)
@@ -34,6 +34,7 @@ pub mod policy;
 pub mod process;
 pub mod rlimit;
 pub mod rootfs;
+pub mod seccomp;
 pub mod sys;
 pub mod userns;
 pub mod uts;
@@ -66,11 +67,7 @@ pub fn load_policy(policy_path: Option<&str>, caller: &Caller) -> Result<Policy,
 }
 
 /// Sections whose facility is not built yet are refused, never ignored.
-fn unsupported(policy: &Policy) -> Result<(), SetupError> {
-    if let (Some(s), policy::Source::File(_)) = (&policy.seccomp, &policy.source) {
-        return Err(SetupError::reason(Facility::Seccomp, format!("{} line {}", policy.source, s.line), "[seccomp] is not supported yet")
-            .hint("remove the [seccomp] section"));
-    }
+fn unsupported(_policy: &Policy) -> Result<(), SetupError> {
     Ok(())
 }
 
@@ -82,11 +79,16 @@ pub fn enter_from_preload(argv0: Option<&str>, envp: *mut *mut libc::c_char, own
         log::set_level(level);
     }
     let caller = Caller { uid: nix::unistd::getuid().as_raw(), gid: nix::unistd::getgid().as_raw() };
-    let policy_path = env::lookup(envp, POLICY_VAR);
-    let policy = load_policy(policy_path.as_deref(), &caller).unwrap_or_else(|e| process::fail(&e));
+    let policy = load_policy(env::lookup(envp, POLICY_VAR).as_deref(), &caller).unwrap_or_else(|e| process::fail(&e));
     let program = argv0.map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("the program");
+    // Decided now, installed in the app right before main: after the seccomp filter (the
+    // last step) nothing may allocate or free, which a strict policy need not allow.
+    let main_env = env::Prepared::new(envp, &policy.process, own_lib);
     match run(&policy, program) {
-        Ok(()) => env::prepare(envp, &policy.process, own_lib),
+        Ok(()) => {
+            std::mem::forget(policy);
+            main_env.install()
+        }
         Err(e) => process::fail(&e),
     }
 }
@@ -96,5 +98,9 @@ pub fn run(policy: &Policy, program: &str) -> Result<(), SetupError> {
     let host = host::HostFacts::probe(policy)?;
     let plan = plan::build(policy, &host)?;
     debug!("{} ({})\n{plan}", policy.source, program);
-    process::launch(&process::Context { policy, program }, &plan)
+    process::launch(&process::Context { policy, program }, &plan)?;
+    // Only the app gets here, its seccomp filter on: leak instead of freeing (free may hand
+    // memory back with brk or munmap, which the policy need not allow).
+    std::mem::forget((host, plan));
+    Ok(())
 }

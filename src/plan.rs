@@ -72,6 +72,8 @@ pub enum Step {
     NewSession,
     DropCapabilities,
     NoNewPrivs,
+    /// Install the seccomp filters (built here, in the monitor): always the last step.
+    Seccomp(crate::seccomp::Filters),
 }
 
 /// What the monitor needs for the clone and the wait.
@@ -197,6 +199,9 @@ pub fn build(policy: &Policy, host: &HostFacts) -> Result<Plan> {
     // filter need not allow the calls that set up the rest.
     app.push(Step::DropCapabilities);
     app.push(Step::NoNewPrivs);
+    // Last: after it only the return into main runs. Always present: the always-on rules
+    // (ioctl TIOCSTI/TIOCLINUX, other ABIs) hold without a [seccomp] section too.
+    app.push(Step::Seccomp(crate::seccomp::compile(policy)?));
 
     Ok(Plan { before_clone, cgroup, clone, init, app })
 }
@@ -291,6 +296,7 @@ impl Step {
             Step::JoinNetwork => Facility::Net,
             Step::SetRlimit { .. } => Facility::Rlimit,
             Step::DropCapabilities | Step::NoNewPrivs => Facility::Caps,
+            Step::Seccomp(_) => Facility::Seccomp,
             _ => Facility::Rootfs,
         }
     }
@@ -334,6 +340,7 @@ impl fmt::Display for Step {
             Step::NewSession => write!(f, "setsid"),
             Step::DropCapabilities => write!(f, "drop all capabilities (bounding, ambient, inheritable, permitted, effective)"),
             Step::NoNewPrivs => write!(f, "set no_new_privs"),
+            Step::Seccomp(filters) => write!(f, "{filters}"),
         }
     }
 }

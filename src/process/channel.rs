@@ -68,26 +68,33 @@ pub enum AppStatus {
     /// Stopped by this signal (job control): the monitor stops itself too.
     Stopped(i32),
     Exited(i32),
-    Killed { signal: i32, core: bool },
+    /// `syscall`: when the signal is SIGSYS, the syscall the init read from the dying app
+    /// (see `seccomp::tracer`), for the monitor's `seccomp killed` line.
+    Killed { signal: i32, core: bool, syscall: Option<crate::seccomp::Killed> },
 }
 
 impl AppStatus {
-    const LEN: usize = 6;
+    const LEN: usize = 12;
     fn encode(self) -> [u8; Self::LEN] {
-        let (tag, v, extra) = match self {
-            AppStatus::Stopped(s) => (b'T', s, 0),
-            AppStatus::Exited(c) => (b'X', c, 0),
-            AppStatus::Killed { signal, core } => (b'K', signal, core as u8),
+        let (tag, v, extra, syscall) = match self {
+            AppStatus::Stopped(s) => (b'T', s, 0, None),
+            AppStatus::Exited(c) => (b'X', c, 0, None),
+            AppStatus::Killed { signal, core, syscall } => (b'K', signal, core as u8, syscall),
         };
         let b = v.to_le_bytes();
-        [tag, b[0], b[1], b[2], b[3], extra]
+        let (known, nr, abi) = syscall.map_or((0, [0; 4], 0), |k| (1, k.nr.to_le_bytes(), k.abi.code()));
+        [tag, b[0], b[1], b[2], b[3], extra, known, nr[0], nr[1], nr[2], nr[3], abi]
     }
     fn decode(r: &[u8]) -> Option<AppStatus> {
         let v = i32::from_le_bytes([r[1], r[2], r[3], r[4]]);
+        let syscall = match r[6] {
+            0 => None,
+            _ => Some(crate::seccomp::Killed { nr: i32::from_le_bytes([r[7], r[8], r[9], r[10]]), abi: crate::seccomp::Abi::from_code(r[11])? }),
+        };
         Some(match r[0] {
             b'T' => AppStatus::Stopped(v),
             b'X' => AppStatus::Exited(v),
-            b'K' => AppStatus::Killed { signal: v, core: r[5] != 0 },
+            b'K' => AppStatus::Killed { signal: v, core: r[5] != 0, syscall },
             _ => return None,
         })
     }
@@ -107,7 +114,13 @@ mod tests {
     use super::*;
     #[test]
     fn status_roundtrip() {
-        for s in [AppStatus::Stopped(20), AppStatus::Exited(255), AppStatus::Killed { signal: 11, core: true }] {
+        let getpid = Some(crate::seccomp::Killed { nr: 39, abi: crate::seccomp::Abi::Native });
+        for s in [
+            AppStatus::Stopped(20),
+            AppStatus::Exited(255),
+            AppStatus::Killed { signal: 11, core: true, syscall: None },
+            AppStatus::Killed { signal: 31, core: false, syscall: getpid },
+        ] {
             assert_eq!(AppStatus::decode(&s.encode()), Some(s));
         }
         let _ = SetupError::reason(Facility::Process, "x", "y");

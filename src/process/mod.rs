@@ -9,7 +9,7 @@ mod monitor;
 use crate::error::{Result, SetupError};
 use crate::plan::Step;
 use crate::policy::Policy;
-use crate::{caps, fds, namespaces, net, rlimit, rootfs, uts};
+use crate::{caps, fds, namespaces, net, rlimit, rootfs, seccomp, uts};
 
 pub use monitor::launch;
 
@@ -54,6 +54,7 @@ fn execute(step: &Step) -> Result<()> {
         Step::NewSession => app::new_session(),
         Step::DropCapabilities => caps::drop_all(),
         Step::NoNewPrivs => caps::no_new_privs(),
+        Step::Seccomp(filters) => seccomp::load(filters),
     }
 }
 

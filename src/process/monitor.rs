@@ -175,7 +175,7 @@ fn wait(cx: &Context, init_pid: libc::pid_t, status: OwnedFd, started: Instant, 
     }
     End::App(app_status.unwrap_or(match init_status {
         Ok(WaitStatus::Exited(_, c)) => AppStatus::Exited(c),
-        Ok(WaitStatus::Signaled(_, s, core)) => AppStatus::Killed { signal: s as i32, core },
+        Ok(WaitStatus::Signaled(_, s, core)) => AppStatus::Killed { signal: s as i32, core, syscall: None },
         _ => AppStatus::Exited(125),
     }))
 }
@@ -199,7 +199,12 @@ fn finish(cx: &Context, end: End, cgroup: cgroup::Session) -> ! {
             sys::exit_now(137)
         }
         End::App(AppStatus::Exited(code)) => sys::exit_now(code),
-        End::App(AppStatus::Killed { signal, .. }) => die_by(signal),
+        End::App(AppStatus::Killed { signal, syscall, .. }) => {
+            if signal == libc::SIGSYS {
+                crate::log::notice(&crate::seccomp::kill_message(cx.policy, cx.program, syscall));
+            }
+            die_by(signal)
+        }
         End::App(AppStatus::Stopped(_)) => sys::exit_now(125),
     }
 }
