@@ -48,13 +48,15 @@ pub fn enter(policy_path: Option<&str>, own_lib: &str) -> Result<(), SetupError>
 
     let argv0 = std::env::args_os().next().map(|a| a.to_string_lossy().into_owned());
     let program = argv0.as_deref().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("the program");
+    // Decided now, installed in the app: after the seccomp filter (the last step) nothing
+    // may allocate or free, which a strict policy need not allow (see lib.rs).
+    let app_env = env::Prepared::new(envp, &policy.process, own_lib);
     ENTERED.store(true, Ordering::SeqCst);
     if let Err(e) = crate::run(&policy, program) {
         process::fail(&e);
     }
-    // The app process. Nothing is freed from here on (the seccomp filter is on, and free
-    // may call brk or munmap, which the policy need not allow).
-    env::prepare(envp, &policy.process, own_lib);
+    // The app process, filter on: install without allocating, and leak instead of freeing.
+    app_env.install();
     std::mem::forget((policy, host, argv0));
     Ok(())
 }

@@ -148,7 +148,20 @@ pub fn resolved(p: &Policy) -> String {
             let _ = writeln!(o, "  cgroup: none");
         }
         Some(c) => {
-            let _ = writeln!(o, "  cgroup: {c:?}");
+            let mut parts = vec![format!("version {:?}", c.version).to_lowercase()];
+            let mut add = |name: &str, v: Option<String>| {
+                if let Some(v) = v {
+                    parts.push(format!("{name} {v}"));
+                }
+            };
+            add("parent", c.parent.as_ref().map(|p| p.value.to_string()));
+            add("memory_max", c.memory_max.map(|v| v.to_string()));
+            add("memory_swap_max", c.memory_swap_max.map(|v| v.to_string()));
+            add("pids_max", c.pids_max.map(|v| v.to_string()));
+            add("cpus", c.cpus.as_ref().map(|v| v.value.to_string()));
+            add("cpuset_cpus", c.cpuset_cpus.as_ref().map(|v| v.value.clone()));
+            add("stats_file", c.stats_file.as_ref().map(|v| v.to_string()));
+            let _ = writeln!(o, "  cgroup: {}", parts.join(", "));
         }
     }
     match &p.seccomp {
@@ -157,15 +170,15 @@ pub fn resolved(p: &Policy) -> String {
         }
         Some(s) => {
             let names = |l: &[libsandbox::policy::Located<String>]| l.iter().map(|x| x.value.as_str()).collect::<Vec<_>>().join(" ");
-            let _ = writeln!(o, "  seccomp: default_action {:?}", s.default_action);
+            let _ = writeln!(o, "  seccomp: default_action {}", s.default_action);
             if !s.allow.is_empty() {
                 let _ = writeln!(o, "    allow: {}", names(&s.allow));
             }
             if !s.deny.is_empty() {
-                let _ = writeln!(o, "    deny ({:?}): {}", s.deny_action, names(&s.deny));
+                let _ = writeln!(o, "    deny, {}: {}", s.deny_action, names(&s.deny));
             }
             for rule in &s.rules {
-                let _ = writeln!(o, "    rule: {} {:?} if {:?}", rule.syscall.value, rule.action, rule.args);
+                let _ = writeln!(o, "    rule: {} {} if {:?}", rule.syscall.value, rule.action, rule.args);
             }
         }
     }

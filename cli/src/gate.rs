@@ -179,34 +179,5 @@ fn library_mapped(child: Pid, lib_name: &str) -> bool {
 
 /// A system call's name, for messages.
 pub fn syscall_name(nr: i64) -> String {
-    let known: &[(i64, &str)] = &[
-        (libc::SYS_read, "read"),
-        (libc::SYS_write, "write"),
-        (libc::SYS_openat, "openat"),
-        (libc::SYS_open, "open"),
-        (libc::SYS_close, "close"),
-        (libc::SYS_newfstatat, "newfstatat"),
-        (libc::SYS_fstat, "fstat"),
-        (libc::SYS_ioctl, "ioctl"),
-        (libc::SYS_exit_group, "exit_group"),
-        (libc::SYS_clone, "clone"),
-        (libc::SYS_clone3, "clone3"),
-        (libc::SYS_execve, "execve"),
-        (libc::SYS_futex, "futex"),
-        (libc::SYS_rt_sigaction, "rt_sigaction"),
-        (libc::SYS_rt_sigprocmask, "rt_sigprocmask"),
-        (libc::SYS_getrandom, "getrandom"),
-        (libc::SYS_arch_prctl, "arch_prctl"),
-        (libc::SYS_sched_getaffinity, "sched_getaffinity"),
-        (libc::SYS_sigaltstack, "sigaltstack"),
-        (libc::SYS_prlimit64, "prlimit64"),
-        (libc::SYS_gettid, "gettid"),
-        (libc::SYS_getpid, "getpid"),
-        (libc::SYS_mmap, "mmap of a file"),
-        (libc::SYS_poll, "poll"),
-        (libc::SYS_ppoll, "ppoll"),
-        (libc::SYS_readlink, "readlink"),
-        (libc::SYS_readlinkat, "readlinkat"),
-    ];
-    known.iter().find(|(n, _)| *n == nr).map(|(_, name)| name.to_string()).unwrap_or_else(|| format!("system call {nr}"))
+    i32::try_from(nr).ok().and_then(libsandbox::seccomp::syscall_name).unwrap_or_else(|| format!("system call {nr}"))
 }

@@ -55,7 +55,8 @@ Usage: sandbox check FILE
 Validate a policy without running anything, and print it resolved: every effective
 value (defaults included) and the plan, every step of the monitor, init and app
 processes in order, as it would run for you in the current directory. On an error,
-print the one error line (with the key and its line) and exit 125.
+print the one error line (with the key and its line) and exit 125. With
+SANDBOX_LOG=debug the seccomp filter is printed too, as libseccomp's PFC.
 
   --profile NAME   check a shipped profile
   -h, --help       this text

@@ -36,7 +36,7 @@ use crate::program::{self, How, Program};
 use crate::{gate, help, locate};
 use libsandbox::handshake;
 use libsandbox::log::{self, Level};
-use libsandbox::policy::Policy;
+use libsandbox::policy::{Action, Located, Policy};
 use libsandbox::sys::{self, Forked};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
@@ -310,7 +310,47 @@ fn die_by(signal: Signal) -> ! {
 // ---------------------------------------------------------------------------------------
 // Static programs: the command sandboxes itself, then executes the program.
 
+/// The start-up system calls of a glibc static program (strace of an empty `main`).
+const STATIC_STARTUP: &[&str] = &["brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "readlink", "getrandom", "mprotect"];
+
+/// A static program is started by execveat inside the sandbox, after the seccomp filter.
+/// A `[seccomp]` section that would refuse that is an error now, with the fix, rather than
+/// a SIGSYS later. Rules with argument conditions on execveat are left to the filter.
+fn static_exec_allowed(policy: &Policy) -> Result<()> {
+    let Some(s) = &policy.seccomp else { return Ok(()) };
+    fn names(list: &[Located<String>]) -> Vec<&str> {
+        list.iter()
+            .flat_map(|l| match libsandbox::seccomp::groups::find(&l.value) {
+                Some(g) => libsandbox::seccomp::groups::expand(g),
+                None => vec![l.value.as_str()],
+            })
+            .collect()
+    }
+    if s.rules.iter().any(|r| r.syscall.value == "execveat") {
+        return Ok(());
+    }
+    let (refused, key) = if s.default_action == Action::Allow {
+        (names(&s.deny).contains(&"execveat"), "seccomp.deny")
+    } else {
+        (!names(&s.allow).contains(&"execveat"), "seccomp.allow")
+    };
+    if !refused {
+        return Ok(());
+    }
+    let at = if s.line > 0 { format!("{} line {}", policy.source, s.line) } else { policy.source.to_string() };
+    let (why, fix) = if key == "seccomp.deny" {
+        ("seccomp.deny lists execveat".to_string(), "remove execveat from seccomp.deny".to_string())
+    } else {
+        (
+            "execveat is not in seccomp.allow".to_string(),
+            format!("add \"execveat\" and a static program's start-up calls to seccomp.allow: {}", STATIC_STARTUP.join(" ")),
+        )
+    };
+    Err(CliError::new(at, format!("{why}, and sandbox run starts a static program with it, inside the sandbox"), fix))
+}
+
 fn static_program(mut policy: Policy, program: &Program, args: &[OsString]) -> Result<Infallible> {
+    static_exec_allowed(&policy)?;
     let exe = std::fs::File::open(&program.path).map_err(|e| error::io(format!("open {}", program.path.display()), &e, "check its permissions").status(error::CANNOT_EXECUTE))?;
     let exe = OwnedFd::from(exe);
     // Kept through the sandbox's "close inherited descriptors" step; close-on-exec, so

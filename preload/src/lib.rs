@@ -105,9 +105,9 @@ fn own_file_name() -> String {
 /// The last error of `sandbox_enter`, for `sandbox_last_error`.
 static LAST_ERROR: Mutex<Option<CString>> = Mutex::new(None);
 
-fn set_last_error(message: Option<String>) {
-    let message = message.map(|m| CString::new(m.replace('\0', " ")).expect("NUL bytes were replaced"));
-    *LAST_ERROR.lock().unwrap_or_else(|e| e.into_inner()) = message;
+fn set_last_error(message: String) {
+    let message = CString::new(message.replace('\0', " ")).expect("NUL bytes were replaced");
+    *LAST_ERROR.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
 }
 
 /// `int sandbox_enter(const char *policy_path)`: 0 in the sandboxed app process; -1 with
@@ -125,18 +125,23 @@ pub unsafe extern "C" fn sandbox_enter(policy_path: *const c_char) -> c_int {
         match unsafe { CStr::from_ptr(policy_path) }.to_str() {
             Ok(p) => Some(p),
             Err(_) => {
-                set_last_error(Some("sandbox_enter: the policy path is not valid UTF-8 (rename the policy file)".into()));
+                set_last_error("sandbox_enter: the policy path is not valid UTF-8 (rename the policy file)".into());
                 return -1;
             }
         }
     };
-    match libsandbox::api::enter(path, &own_file_name()) {
+    let own = own_file_name();
+    match libsandbox::api::enter(path, &own) {
         Ok(()) => {
-            set_last_error(None);
+            // In the sandboxed app, its seccomp filter on: nothing may be freed (free may
+            // call brk or munmap, which the policy need not allow). A message of an earlier
+            // failed call is leaked, not dropped.
+            std::mem::forget(own);
+            std::mem::forget(LAST_ERROR.lock().unwrap_or_else(|e| e.into_inner()).take());
             0
         }
         Err(e) => {
-            set_last_error(Some(e.line()));
+            set_last_error(e.line());
             -1
         }
     }
