@@ -162,12 +162,28 @@ pub fn mount_dev(nodes: &[&str]) -> Result<()> {
         .ctx(F, || "mount tmpfs on /dev")?;
     for n in nodes {
         // Device nodes cannot be created in a user namespace: bind the host's. Their mount
-        // keeps `dev` (the host's devtmpfs is not nodev), and gets nosuid,noexec.
+        // keeps `dev` (the host's devtmpfs is not nodev), and gets nosuid,noexec below.
+        // The tmpfs is new and empty: one open(O_CREAT|O_EXCL) makes the mount point.
         let dst = dev.join(n);
-        make_mount_point(&dst, NodeKind::File)?;
+        std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&dst)
+            .map(drop)
+            .ctx(F, || format!("create the mount point /dev/{n}"))?;
         let src = Path::new(OLD).join("dev").join(n);
         mount(Some(&src), &dst, NONE, MsFlags::MS_BIND, NONE).ctx(F, || format!("bind /dev/{n}"))?;
-        set_attrs(&dst, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC, false)?;
+    }
+    // nosuid,noexec on all the nodes with one recursive call (/dev has both already; pts and
+    // shm come after); one call per node where the kernel lacks mount_setattr.
+    let attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC;
+    match sys::mount_setattr(&cstr(&dev), attrs, true) {
+        Err(nix::errno::Errno::ENOSYS) => {
+            for n in nodes {
+                set_attrs(&dev.join(n), attrs, false)?;
+            }
+        }
+        r => r.ctx(F, || "set nosuid,noexec on the device nodes of /dev")?,
     }
     let pts = dev.join("pts");
     std::fs::create_dir(&pts).ctx(F, || "mkdir /dev/pts")?;
