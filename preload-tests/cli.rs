@@ -674,6 +674,7 @@ fn help_version_and_usage_errors() {
         (&["run", "--profile", "no-such-profile", "--", "/bin/true"][..], "not found"),
         (&["run", "--profile", "../etc/passwd", "--", "/bin/true"][..], "not a profile name"),
         (&["frobnicate"][..], "unknown command"),
+        (&[][..], "no command"),
         (&["wrap", "/bin/true"][..], "--policy FILE or --profile NAME"),
         (&["unwrap"][..], "no wrapper"),
     ] {

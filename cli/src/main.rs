@@ -36,8 +36,7 @@ fn main() {
     }
     let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if args.is_empty() {
-        eprint!("{}", help::text(""));
-        std::process::exit(error::SETUP_FAILED);
+        CliError::usage("no command: run, check, wrap, unwrap or profiles", "").exit();
     }
     let command = args.remove(0);
     let result = match command.to_str().unwrap_or("") {
