@@ -34,15 +34,17 @@ exe=$(cargo test --locked --no-run --test preload --message-format=json 2>/dev/n
 
 bash "$here/vm-setup.sh"
 
-# The guest's working directory: shared read-write, removed afterwards (the tests write only below /tmp).
+# The guest shares the whole repository read-write at the same path (WORK): the test executable,
+# libsandbox.so and c-fixtures/ must be visible there even when the clone lives under /tmp, which the
+# guest replaces with a fresh tmpfs. The status file goes into a directory removed afterwards.
 work=$(mktemp -d "$repo/target/cgroup-vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 log "host preparation took $(( $(date +%s) - t0 )) s; running ${filters[*]} from $exe in the cgroup-v2 VM"
 # The tests' own status is written into the work directory by the guest and read from there: it does not
 # depend on how vm-exec.sh reports it (125 is vm-exec's "the guest did not run the command").
 set +e
-"$here/vm-exec.sh" -w "$work" -t "${VM_TIMEOUT:-540}" -- \
-  sh -c 'RUST_BACKTRACE=1 "$@" --test-threads=2; echo $? > tests-status' sh "$exe" "${filters[@]}"
+"$here/vm-exec.sh" -w "$repo" -t "${VM_TIMEOUT:-540}" -- \
+  sh -c 'status=$1; shift; RUST_BACKTRACE=1 "$@" --test-threads=2; echo $? > "$status"' sh "$work/tests-status" "$exe" "${filters[@]}"
 vrc=$?
 set -e
 rc=$(cat "$work/tests-status" 2>/dev/null || true)
