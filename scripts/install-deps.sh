@@ -3,7 +3,10 @@
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 need=()
-for pkg in gcc libc6-dev libseccomp-dev pkg-config util-linux passwd python3 tar curl ca-certificates iproute2 bubblewrap; do
+# build: gcc libc6-dev libseccomp-dev pkg-config; tests: util-linux (setpriv) passwd (useradd) python3 tar
+# curl iproute2, the profiles' tools (sqlite3 jq make git openssl), libcap2-bin (setcap); bench: bubblewrap
+for pkg in gcc libc6-dev libseccomp-dev pkg-config util-linux passwd python3 tar curl ca-certificates iproute2 \
+           sqlite3 jq make git openssl libcap2-bin bubblewrap; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
