@@ -182,11 +182,18 @@ struct RawArg {
 struct Ctx<'a> {
     text: &'a str,
     source: Source,
+    /// Offsets of the text's newlines, found once: every value of the policy keeps its
+    /// line, and counting from the top for each (a 100-name allowlist) cost ~0.1 ms a start.
+    newlines: Vec<usize>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(text: &'a str, source: Source) -> Ctx<'a> {
+        let newlines = text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect();
+        Ctx { text, source, newlines }
+    }
     fn line(&self, offset: usize) -> usize {
-        line_of(self.text, offset)
+        self.newlines.partition_point(|&n| n < offset.min(self.text.len())) + 1
     }
     fn line_of<T>(&self, s: &Spanned<T>) -> usize {
         self.line(s.span().start)
@@ -211,7 +218,7 @@ pub(super) fn parse(text: &str, source: Source, caller: &Caller) -> Result<Polic
         line: e.span().map(|s| line_of(text, s.start)),
         message: e.message().trim_end().replace('\n', " "),
     })?;
-    resolve(raw, &Ctx { text, source }, caller)
+    resolve(raw, &Ctx::new(text, source), caller)
 }
 
 fn val(f: &Flag) -> Option<bool> {
