@@ -84,15 +84,24 @@ fn make(init_pid: libc::pid_t, user_ns: bool) -> Result<OwnedFd> {
     Ok(ns.into())
 }
 
-/// The helper, owned by the monitor: dropping it kills it if it is still there, and reaps it.
+/// The helper, owned by the monitor. `reap` once the setup is over (it has exited or is
+/// exiting then); dropped unreaped (a setup error), it is killed first.
 pub struct Helper {
     pid: libc::pid_t,
+}
+
+impl Helper {
+    pub fn reap(self) {
+        let pid = Pid::from_raw(self.pid);
+        std::mem::forget(self);
+        while let Err(nix::errno::Errno::EINTR) = waitpid(pid, None) {}
+    }
 }
 
 impl Drop for Helper {
     fn drop(&mut self) {
         let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
-        let _ = waitpid(Pid::from_raw(self.pid), None);
+        while let Err(nix::errno::Errno::EINTR) = waitpid(Pid::from_raw(self.pid), None) {}
     }
 }
 

@@ -84,7 +84,10 @@ pub fn launch(cx: &Context, plan: &Plan) -> Result<()> {
     // Setup errors of the init and the app arrive here; EOF means the app is entering main.
     let msg = channel::read_to_end(&report_r);
     drop(report_r);
-    drop(net_helper);
+    // Setup over: the helper has handed the namespace over and is gone or going.
+    if let Some(helper) = net_helper {
+        helper.reap();
+    }
     if !msg.is_empty() {
         let e = SetupError::decode(&msg)
             .unwrap_or_else(|| SetupError::reason(Facility::Process, "set up the sandbox", String::from_utf8_lossy(&msg).into_owned()));
