@@ -41,7 +41,8 @@ TARGETS = {
     "memory.extra_pss_kb": 600,
     "memory.lib_stripped_bytes": 1.5 * 1024 * 1024,
     "seccomp.filter_load_us": 60,
-    "sequential.last_over_first": 1.10,
+    "seccomp.filter_load_over_linear60": 0.75,
+    "sequential.drift": 0.05,
 }
 
 
@@ -85,7 +86,12 @@ class Bench:
         self.bin.mkdir(parents=True, exist_ok=True)
         self.gen.mkdir(parents=True, exist_ok=True)
         os.chmod(self.out, 0o755)
-        jobs = [(BENCH / "driver.c", self.bin / "driver", []), (BENCH / "floor.c", self.bin / "floor", [])]
+        jobs = [
+            (BENCH / "driver.c", self.bin / "driver", []),
+            (BENCH / "floor.c", self.bin / "floor", []),
+            (BENCH / "filter_ref.c", self.bin / "filter_ref", []),
+            (BENCH / "load_shim.c", self.bin / "load_shim.so", ["-shared", "-fPIC", "-ldl"]),
+        ]
         for name in ["bench_true", "bench_syscalls", "bench_mem"]:
             jobs.append((ROOT / "c-fixtures" / f"{name}.c", self.bin / name, ["-I", str(ROOT / "c-fixtures")]))
         for src, out, extra in jobs:
@@ -291,40 +297,52 @@ class Bench:
             self.filter_load()
 
     def filter_load(self):
-        """Time of the seccomp(SET_MODE_FILTER) call itself, from `perf trace` (kernel
-        timestamps of sys_enter/sys_exit, no ptrace stop inside the measured span), and the
-        start-up cost of the whole seccomp step (allowlist vs the same policy without it)."""
+        """The seccomp(2) call that installs the filter, timed in the app itself (load_shim.so
+        preloaded ahead of libsandbox.so), alternating with reference filters loaded by
+        filter_ref: a linear 60-check chain (the issue's reference: ~80 us where the target
+        of 60 us was set, i.e. target = 0.75 x that chain) and the smallest filter (the
+        kernel's fixed cost). Also the start-up cost of the whole seccomp step."""
         sec = self.results["sections"]["seccomp"]
         t = self.bin / "bench_true"
         by, _ = self.drive([("nosec", f"{self.sb(POLICIES / 'full.toml')} {t}"), ("allowlist", f"{self.sb(POLICIES / 'seccomp-allowlist.toml')} {t}")])
         cost = median(by["allowlist"]) - median(by["nosec"])
         sec["startup_allowlist_minus_none_us"] = round(cost, 1)
-        self.row("  start-up: allowlist policy - no [seccomp]", round(cost, 1), info="us (info only: build + load)")
-        perf = shutil.which("perf")
-        if not perf:
+        self.row("  start-up: allowlist policy - full.toml (build + load)", round(cost, 1), info="us (info only)")
+        env0 = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_") and k != "LD_PRELOAD"}
+        shim = self.bin / "load_shim.so"
+
+        def ours(policy):
+            env = dict(env0, LD_PRELOAD=f"{shim}:{self.lib}", SANDBOX_POLICY=str(policy))
+            p = subprocess.run([str(t)], env=env, capture_output=True, text=True, preexec_fn=self.preexec)
+            m = re.search(r"load_shim: (\d+) insns ([0-9.]+) us", p.stderr)
+            return (int(m.group(1)), float(m.group(2))) if m else (None, None)
+
+        def ref(checks):
+            p = subprocess.run([str(self.bin / "filter_ref"), str(checks)], capture_output=True, text=True, preexec_fn=self.preexec)
+            m = re.search(r"(\d+) insns ([0-9.]+) us", p.stdout)
+            return (int(m.group(1)), float(m.group(2))) if m else (None, None)
+
+        runs = {"allowlist": [], "always_on": [], "linear60": [], "minimal": []}
+        insns = {}
+        for _ in range(3 if self.quick else 31):
+            for name, f in [("allowlist", lambda: ours(POLICIES / "seccomp-allowlist.toml")), ("always_on", lambda: ours(POLICIES / "full.toml")), ("linear60", lambda: ref(60)), ("minimal", lambda: ref(0))]:
+                n, us = f()
+                if us is not None:
+                    runs[name].append(us)
+                    insns[name] = n
+        if not runs["allowlist"] or not runs["linear60"]:
             sec["filter_load_us"] = None
-            self.row("  filter load (perf trace)", None, info="perf not installed")
+            self.row("  filter load", None, info="not measured (load_shim saw no seccomp(2) call)")
             return
-        loads = []
-        n = 3 if self.quick else 15
-        # perf itself must not be preloaded: the environment goes to the program via env(1).
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_") and k != "LD_PRELOAD"}
-        cmd = ["env", f"LD_PRELOAD={self.lib}", f"SANDBOX_POLICY={POLICIES / 'seccomp-allowlist.toml'}", str(t)]
-        for _ in range(n):
-            p = subprocess.run([perf, "trace", "-e", "seccomp", "--", *cmd], env=env, capture_output=True, text=True)
-            for line in (p.stdout + p.stderr).splitlines():
-                # The app's load; not libseccomp's feature probes (flags, a NULL program, errors).
-                m = re.search(r"\(\s*([0-9.]+) ms\): \S+ seccomp\(op: (?:FILTER|SET_MODE_FILTER|1), uargs: 0x[0-9a-f]+\)\s+= 0$", line.rstrip())
-                if m:
-                    loads.append(float(m.group(1)) * 1000)
-        if loads:
-            val = round(median(loads), 1)
-            sec["filter_load_us"] = val
-            sec["filter_load_samples_us"] = loads
-            self.row("  filter load: seccomp(SET_MODE_FILTER) (perf trace)", val, TARGETS["seccomp.filter_load_us"], "filter_load", info=f"us, median of {len(loads)}")
-        else:
-            sec["filter_load_us"] = None
-            self.row("  filter load (perf trace)", None, info="no seccomp call seen by perf trace")
+        med = {k: round(median(v), 1) for k, v in runs.items() if v}
+        sec["filter_load_us"] = med["allowlist"]
+        sec["filter_load"] = {k: {"median_us": med.get(k), "bpf_instructions": insns.get(k), "samples_us": runs[k]} for k in runs}
+        ratio = round(med["allowlist"] / med["linear60"], 3)
+        sec["filter_load_over_linear60"] = ratio
+        self.row("  filter load, 100-syscall allowlist (in the app)", med["allowlist"], TARGETS["seccomp.filter_load_us"], "filter_load", info=f"us, {insns.get('allowlist')} BPF instructions, median of {len(runs['allowlist'])}")
+        self.row("  same / linear 60-check chain (issue: 60/80 us)", ratio, TARGETS["seccomp.filter_load_over_linear60"], "filter_load_ratio", info=f"chain {med['linear60']} us here")
+        self.row("  reference: always-on filter only (full.toml)", med.get("always_on"), info=f"us, {insns.get('always_on')} BPF instructions")
+        self.row("  reference: smallest filter (kernel's fixed cost)", med.get("minimal"), info="us, 2 BPF instructions")
 
     def memory(self):
         self.section("5. memory")
@@ -436,6 +454,13 @@ class Bench:
         after = host_state()
         paired = [s / b for s, b in zip(by["libsandbox"], by["bare"])]
         first, last = median(paired[:window]), median(paired[-window:])
+        # The trend over all rounds (least squares), as a fraction of the mean: windows of
+        # 100 on a shared machine wander by +-10%, a leak shows as a steady climb.
+        n = len(paired)
+        mx, my = (n - 1) / 2, sum(paired) / n
+        slope = sum((i - mx) * (y - my) for i, y in enumerate(paired)) / max(1e-9, sum((i - mx) ** 2 for i in range(n)))
+        drift = slope * (n - 1) / my
+        windows = [round(median(paired[i:i + window]), 3) for i in range(0, n - window + 1, window)]
         first_abs, last_abs = median(by["libsandbox"][:window]), median(by["libsandbox"][-window:])
         leaks = {
             "children_left": d["leftover_children"],
@@ -449,10 +474,12 @@ class Bench:
             "runs": total, "window": window,
             "first_ratio_to_bare": round(first, 3), "last_ratio_to_bare": round(last, 3),
             "last_over_first": round(last / first, 3),
+            "drift_over_run": round(drift, 4), "window_medians": windows,
             "first_median_us": round(first_abs, 1), "last_median_us": round(last_abs, 1),
             "leaks": leaks, "clean": clean,
         }
-        self.row(f"  {total} sequential runs: last {window} / first {window}", round(last / first, 3), TARGETS["sequential.last_over_first"], "sequential", info=f"(libsandbox/bare per round: first {first:.2f}, last {last:.2f})")
+        self.row(f"  {total} sequential runs: last {window} / first {window}", round(last / first, 3), info=f"libsandbox/bare per round: first {first:.2f}, last {last:.2f}; window medians {min(windows):.2f}..{max(windows):.2f}")
+        self.row("  trend over the run (least squares, fraction of the mean)", round(drift, 3), TARGETS["sequential.drift"], "sequential", info="a leak climbs steadily; noise does not")
         self.row("  left behind: cgroup, mount, fd, process", "none" if clean else "LEAK", info="" if clean else json.dumps(leaks))
         if not clean:
             self.failures.append(f"something was left behind: {leaks}")

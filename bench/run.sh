@@ -5,11 +5,10 @@
 #   bash bench/run.sh            # full run: >= 300 alternating runs per variant (a few minutes)
 #   bash bench/run.sh --quick    # smoke run: a few iterations of everything (seconds)
 #
-# Installs what it needs (gcc, bubblewrap, util-linux's unshare, python3; perf when the
-# distribution has it for this kernel: optional, for the filter-load figure), builds the
+# Installs what it needs (gcc, bubblewrap, util-linux's unshare, python3), builds the
 # release libsandbox.so, then runs bench/bench.py: prints a table and writes
 # target/bench/results.json. Every compared figure is a ratio measured in the same run.
-# Extra arguments go to bench.py (--runs N, --only SECTIONS, --json PATH).
+# Extra arguments go to bench.py (--runs N, --only SECTIONS, --json PATH, --no-rt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
