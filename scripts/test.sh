@@ -9,6 +9,7 @@ bash scripts/install-deps.sh
 id sandbox-test >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin sandbox-test
 cargo build --workspace --locked
 cargo test --workspace --locked -- --test-threads=2
+bash bench/run.sh --quick          # benchmark smoke run: keeps the benchmark working (no timing is asserted)
 if [ -f preload-tests/vm/run-cgroup-tests.sh ]; then
     bash preload-tests/vm/run-cgroup-tests.sh
 fi
