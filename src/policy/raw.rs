@@ -157,23 +157,11 @@ struct RawRule {
     args: Vec<Spanned<RawArg>>,
 }
 
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-enum RawOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    MaskedEq,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawArg {
     index: i64,
-    op: RawOp,
+    op: ArgOp,
     value: i64,
     mask: Option<i64>,
 }
@@ -554,15 +542,7 @@ fn resolve_seccomp(s: Spanned<RawSeccomp>, cx: &Ctx) -> Result<Seccomp, PolicyEr
             if !(0..=5).contains(&a.index) {
                 return Err(cx.err(aline, format!("seccomp.rule.args: index {} is out of range (0 to 5)", a.index)));
             }
-            let op = match a.op {
-                RawOp::Eq => ArgOp::Eq,
-                RawOp::Ne => ArgOp::Ne,
-                RawOp::Lt => ArgOp::Lt,
-                RawOp::Le => ArgOp::Le,
-                RawOp::Gt => ArgOp::Gt,
-                RawOp::Ge => ArgOp::Ge,
-                RawOp::MaskedEq => ArgOp::MaskedEq,
-            };
+            let op = a.op;
             match (op, a.mask) {
                 (ArgOp::MaskedEq, None) => return Err(cx.err(aline, "seccomp.rule.args: op = \"masked_eq\" needs mask")),
                 (ArgOp::MaskedEq, Some(_)) => {}
