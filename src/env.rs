@@ -126,10 +126,7 @@ fn build(entries: Vec<CString>) -> *mut *mut libc::c_char {
 
 /// `NAME`'s value in `envp`, read without getenv().
 pub fn lookup(envp: *mut *mut libc::c_char, name: &str) -> Option<String> {
-    let prefix = format!("{name}=");
-    sys::env_entries(envp as *const *const libc::c_char)
-        .into_iter()
-        .find_map(|e| e.to_bytes().strip_prefix(prefix.as_bytes()).map(|v| String::from_utf8_lossy(v).into_owned()))
+    sys::env_find(envp as *const *const libc::c_char, name.as_bytes()).map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
 #[cfg(test)]

@@ -287,21 +287,6 @@ fn cwd_bind(host: &HostFacts, mode: crate::policy::BindCwd) -> Result<Step> {
     Ok(Step::Bind { source: cwd.clone(), target, kind: NodeKind::Dir, writable: mode == crate::policy::BindCwd::Writable })
 }
 
-impl Step {
-    pub fn facility(&self) -> Facility {
-        match self {
-            Step::CloseInheritedFds { .. } | Step::DieWithInit | Step::Chdir { .. } | Step::NewSession => Facility::Process,
-            Step::UnshareCgroup | Step::UnshareTime => Facility::Namespaces,
-            Step::SetHostname { .. } => Facility::Uts,
-            Step::JoinNetwork => Facility::Net,
-            Step::SetRlimit { .. } => Facility::Rlimit,
-            Step::DropCapabilities | Step::NoNewPrivs => Facility::Caps,
-            Step::Seccomp(_) => Facility::Seccomp,
-            _ => Facility::Rootfs,
-        }
-    }
-}
-
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
