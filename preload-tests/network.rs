@@ -14,16 +14,20 @@ fn interfaces(out: &Outcome) -> Vec<String> {
     names
 }
 
+fn expect_only_loopback_up(out: &Outcome) {
+    let ifaces = out.facts("iface");
+    out.check(
+        ifaces == ["lo up"],
+        format_args!("expected only `lo up`, got {ifaces:?}"),
+    );
+}
+
 #[test]
 fn network_none_has_only_loopback_up() {
     let case = Case::new("net-none", "facts").policy("[network]\nmode = \"none\"\n");
     for out in case.run_both() {
         out.expect_success();
-        let ifaces = out.facts("iface");
-        out.check(
-            ifaces == ["lo up"],
-            format_args!("expected only `lo up`, got {ifaces:?}"),
-        );
+        expect_only_loopback_up(&out);
     }
 }
 
@@ -31,11 +35,7 @@ fn network_none_has_only_loopback_up() {
 fn network_defaults_to_none_in_a_policy_file() {
     for out in Case::new("net-default", "facts").run_both() {
         out.expect_success();
-        let ifaces = out.facts("iface");
-        out.check(
-            ifaces == ["lo up"],
-            format_args!("expected only `lo up`, got {ifaces:?}"),
-        );
+        expect_only_loopback_up(&out);
     }
 }
 
