@@ -16,8 +16,7 @@
 //!   sandboxed before `main`, is an error (a sandbox inside the sandbox is not supported).
 
 use crate::error::{Facility, SetupError};
-use crate::policy::Caller;
-use crate::{env, host, log, plan, process, sys};
+use crate::{env, process, sys};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set once this process is sandboxed (by the preload or by `enter`).
@@ -36,27 +35,23 @@ pub fn enter(policy_path: Option<&str>, own_lib: &str) -> Result<(), SetupError>
             .hint("call sandbox_enter once, and not in a program run with LD_PRELOAD=libsandbox.so or `sandbox run`"));
     }
     let envp = sys::environ();
-    if let Some(level) = env::lookup(envp, crate::LOG_VAR).as_deref().and_then(log::Level::parse) {
-        log::set_level(level);
-    }
-    let caller = Caller { uid: nix::unistd::getuid().as_raw(), gid: nix::unistd::getgid().as_raw() };
-    let policy = crate::load_policy(policy_path, &caller)?;
+    crate::set_log_level_from(envp);
+    let policy = crate::load_policy(policy_path, &crate::caller())?;
     // Everything that can fail without changing the process is tried first: these errors
-    // go back to the caller. `run` probes and plans again (cheap) and then acts.
-    let host = host::HostFacts::probe(&policy)?;
-    plan::build(&policy, &host)?;
+    // go back to the caller.
+    let (host, plan) = crate::plan_for(&policy)?;
 
     let argv0 = std::env::args_os().next().map(|a| a.to_string_lossy().into_owned());
-    let program = argv0.as_deref().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("the program");
+    let program = crate::program_name(argv0.as_deref());
     // Decided now, installed in the app: after the seccomp filter (the last step) nothing
     // may allocate or free, which a strict policy need not allow (see lib.rs).
     let app_env = env::Prepared::new(envp, &policy.process, own_lib);
     ENTERED.store(true, Ordering::SeqCst);
-    if let Err(e) = crate::run(&policy, program) {
+    if let Err(e) = crate::launch(&policy, program, host, plan) {
         process::fail(&e);
     }
     // The app process, filter on: install without allocating, and leak instead of freeing.
     app_env.install();
-    std::mem::forget((policy, host, argv0));
+    std::mem::forget((policy, argv0));
     Ok(())
 }

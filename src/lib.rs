@@ -62,25 +62,33 @@ pub fn load_policy(policy_path: Option<&str>, caller: &Caller) -> Result<Policy,
             SetupError::reason(Facility::Policy, what, e.message)
         })?,
     };
-    unsupported(&policy)?;
     Ok(policy)
 }
 
-/// Sections whose facility is not built yet are refused, never ignored.
-fn unsupported(_policy: &Policy) -> Result<(), SetupError> {
-    Ok(())
+/// `SANDBOX_LOG` from the environment array, when set to a known level.
+pub fn set_log_level_from(envp: *mut *mut libc::c_char) {
+    if let Some(level) = env::lookup(envp, LOG_VAR).as_deref().and_then(log::Level::parse) {
+        log::set_level(level);
+    }
+}
+
+/// The calling process's real ids: the defaults of `[identity]`.
+pub fn caller() -> Caller {
+    Caller { uid: nix::unistd::getuid().as_raw(), gid: nix::unistd::getgid().as_raw() }
+}
+
+/// The program's name for messages: argv[0]'s file name.
+pub fn program_name(argv0: Option<&str>) -> &str {
+    argv0.map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("the program")
 }
 
 /// The preload entry, called by the hook in place of `main`: sets up the sandbox and
 /// returns (in the app process only) the environment to pass to the real `main`. Any
 /// failure prints one `sandbox: error:` line and exits 125.
 pub fn enter_from_preload(argv0: Option<&str>, envp: *mut *mut libc::c_char, own_lib: &str) -> *mut *mut libc::c_char {
-    if let Some(level) = env::lookup(envp, LOG_VAR).as_deref().and_then(log::Level::parse) {
-        log::set_level(level);
-    }
-    let caller = Caller { uid: nix::unistd::getuid().as_raw(), gid: nix::unistd::getgid().as_raw() };
-    let policy = load_policy(env::lookup(envp, POLICY_VAR).as_deref(), &caller).unwrap_or_else(|e| process::fail(&e));
-    let program = argv0.map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("the program");
+    set_log_level_from(envp);
+    let policy = load_policy(env::lookup(envp, POLICY_VAR).as_deref(), &caller()).unwrap_or_else(|e| process::fail(&e));
+    let program = program_name(argv0);
     // Decided now, installed in the app right before main: after the seccomp filter (the
     // last step) nothing may allocate or free, which a strict policy need not allow.
     let main_env = env::Prepared::new(envp, &policy.process, own_lib);
@@ -95,8 +103,19 @@ pub fn enter_from_preload(argv0: Option<&str>, envp: *mut *mut libc::c_char, own
 
 /// Probe, plan and launch. Returns only in the app process.
 pub fn run(policy: &Policy, program: &str) -> Result<(), SetupError> {
+    let (host, plan) = plan_for(policy)?;
+    launch(policy, program, host, plan)
+}
+
+/// Probe the host and plan every step: nothing irreversible yet.
+pub fn plan_for(policy: &Policy) -> Result<(host::HostFacts, plan::Plan), SetupError> {
     let host = host::HostFacts::probe(policy)?;
     let plan = plan::build(policy, &host)?;
+    Ok((host, plan))
+}
+
+/// Carry out a plan made by [`plan_for`]. Returns only in the app process.
+pub fn launch(policy: &Policy, program: &str, host: host::HostFacts, plan: plan::Plan) -> Result<(), SetupError> {
     debug!("{} ({})\n{plan}", policy.source, program);
     process::launch(&process::Context { policy, program }, &plan)?;
     // Only the app gets here, its seccomp filter on: leak instead of freeing (free may hand

@@ -4,7 +4,7 @@
 //! are probed as `run` would, so the plan is the one `run` would execute here and now.
 
 use crate::args::{Arg, Parser};
-use crate::choice::{self, PolicyChoice};
+use crate::choice::PolicyChoice;
 use crate::error::{CliError, Result};
 use crate::help;
 use libsandbox::policy::{Mount, NetworkMode, Policy};
@@ -27,7 +27,7 @@ pub fn main(args: Vec<OsString>) -> Result<()> {
         }
     }
     let choice = PolicyChoice::from_options(file, profile, false, "check")?;
-    let policy = choice.load(&choice::caller())?;
+    let policy = choice.load(&libsandbox::caller())?;
     let host = libsandbox::host::HostFacts::probe(&policy)?;
     let plan = libsandbox::plan::build(&policy, &host)?;
     let mut out = String::new();

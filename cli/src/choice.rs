@@ -61,8 +61,3 @@ impl PolicyChoice {
         Ok(libsandbox::load_policy(path, caller)?)
     }
 }
-
-/// The calling user, whose ids are the policy's defaults.
-pub fn caller() -> Caller {
-    Caller { uid: nix::unistd::getuid().as_raw(), gid: nix::unistd::getgid().as_raw() }
-}

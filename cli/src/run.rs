@@ -30,7 +30,7 @@
 //! of the program have no effect, which is fine: such programs are refused anyway).
 
 use crate::args::{Arg, Parser};
-use crate::choice::{self, PolicyChoice};
+use crate::choice::PolicyChoice;
 use crate::error::{self, CliError, Result};
 use crate::program::{self, How, Program};
 use crate::{gate, help, locate};
@@ -88,7 +88,7 @@ pub fn main(args: Vec<OsString>) -> Result<Infallible> {
     if let Some(level) = o.log {
         log::set_level(level);
     }
-    let policy = o.choice.load(&choice::caller())?;
+    let policy = o.choice.load(&libsandbox::caller())?;
     let program = program::inspect(&o.program)?;
     match &program.how {
         How::Preload { elf, loader } => preloaded(&o, &program, elf, loader),

@@ -8,7 +8,7 @@
 //! single-quoted, and arguments pass through as "$@".
 
 use crate::args::{Arg, Parser};
-use crate::choice::{self, PolicyChoice};
+use crate::choice::PolicyChoice;
 use crate::error::{self, CliError, Result};
 use crate::{help, locate, program};
 use std::ffi::OsString;
@@ -81,7 +81,7 @@ pub fn main(args: Vec<OsString>) -> Result<()> {
     }
     let choice = PolicyChoice::from_options(policy, profile, false, "wrap")?;
     // The policy is checked now; a wrapper that can only fail is no use.
-    choice.load(&choice::caller())?;
+    choice.load(&libsandbox::caller())?;
     let sandbox = std::env::current_exe()
         .and_then(fs::canonicalize)
         .map_err(|e| error::io("find the sandbox executable", &e, "/proc must be mounted"))?;
